@@ -1,0 +1,25 @@
+namespace StreamGrains.Events;
+
+/// <summary>Why a record does not satisfy the event contract; the reason codes travel in dead-letter headers.</summary>
+/// <param name="Reason">A stable, machine-readable code: one of the constants of this type.</param>
+/// <param name="Detail">What exactly is wrong, for people.</param>
+public sealed record EventRejection(string Reason, string Detail)
+{
+    /// <summary>The record's value is not well-formed UTF-8 JSON, or not a JSON object.</summary>
+    public const string InvalidJson = "invalid-json";
+
+    /// <summary>A required field (<c>entity</c>, <c>type</c>, <c>ts</c>) is missing.</summary>
+    public const string MissingField = "missing-field";
+
+    /// <summary>A field has the wrong type or an out-of-range value.</summary>
+    public const string InvalidField = "invalid-field";
+
+    /// <summary>The record's key and its <c>entity</c> field name different entities.</summary>
+    public const string EntityMismatch = "entity-mismatch";
+
+    /// <summary>The record is larger than the configured limit.</summary>
+    public const string Oversized = "oversized";
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Reason}: {Detail}";
+}
