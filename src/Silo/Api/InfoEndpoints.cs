@@ -1,0 +1,80 @@
+using System.Reflection;
+using Confluent.Kafka;
+using Orleans.Runtime;
+using StreamGrains.Silo.Configuration;
+using StreamGrains.Silo.Kafka;
+using Microsoft.Extensions.Options;
+
+namespace StreamGrains.Silo.Api;
+
+/// <summary><c>GET /api/info</c>: what this silo is and which Kafka it uses; tests and tools find the embedded broker here.</summary>
+internal static class InfoEndpoints
+{
+    private static readonly TimeSpan MetadataTimeout = TimeSpan.FromSeconds(2);
+
+    public static string Version { get; } =
+        typeof(InfoEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+        ?? typeof(InfoEndpoints).Assembly.GetName().Version?.ToString()
+        ?? "0.0.0";
+
+    public static IEndpointRouteBuilder MapInfoEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/api/info", GetInfoAsync)
+            .WithName("GetInfo")
+            .WithSummary("The silo's version, address, Kafka and storage.");
+        return endpoints;
+    }
+
+    private static async Task<InfoResponse> GetInfoAsync(
+        ILocalSiloDetails silo,
+        KafkaEnvironment kafka,
+        KafkaMetadataReader metadata,
+        IOptions<StreamGrainsOptions> options,
+        CancellationToken cancellationToken)
+    {
+        IReadOnlyList<TopicInfo> topics;
+        string? kafkaError = null;
+        try
+        {
+            var described = await metadata.DescribeTopicsAsync(MetadataTimeout, cancellationToken).ConfigureAwait(false);
+            topics = described.Select(t => new TopicInfo(t.Topic, RoleOf(kafka, t.Topic), t.Error.IsError ? null : t.Partitions.Count)).ToList();
+        }
+        catch (KafkaException ex)
+        {
+            kafkaError = ex.Error.Reason;
+            topics = kafka.Topics.Select(t => new TopicInfo(t, RoleOf(kafka, t), null)).ToList();
+        }
+
+        return new InfoResponse(
+            Version,
+            silo.SiloAddress.ToParsableString(),
+            silo.ClusterId,
+            new KafkaInfo(kafka.BootstrapServers, kafka.IsEmbedded, kafka.IsEmbedded ? kafka.EmbeddedBrokerCount : null, kafka.ConsumerGroup, topics, kafkaError),
+            options.Value.Storage.Kind);
+    }
+
+    private static string RoleOf(KafkaEnvironment kafka, string topic) => topic == kafka.DeadLetterTopic ? "dead-letter" : "input";
+}
+
+/// <summary>The body of <c>GET /api/info</c>.</summary>
+/// <param name="Version">The platform version.</param>
+/// <param name="SiloAddress">This silo's Orleans address.</param>
+/// <param name="ClusterId">The Orleans cluster id.</param>
+/// <param name="Kafka">The Kafka the platform uses.</param>
+/// <param name="Storage">The grain storage kind.</param>
+public sealed record InfoResponse(string Version, string SiloAddress, string ClusterId, KafkaInfo Kafka, string Storage);
+
+/// <summary>The Kafka part of <see cref="InfoResponse"/>.</summary>
+/// <param name="BootstrapServers">Where Kafka clients connect.</param>
+/// <param name="Embedded">True when the broker runs inside this silo's process.</param>
+/// <param name="EmbeddedBrokers">The embedded broker count, when embedded.</param>
+/// <param name="ConsumerGroup">The platform's consumer group.</param>
+/// <param name="Topics">The platform's topics.</param>
+/// <param name="Error">Why the topic metadata could not be read, if it could not.</param>
+public sealed record KafkaInfo(string BootstrapServers, bool Embedded, int? EmbeddedBrokers, string ConsumerGroup, IReadOnlyList<TopicInfo> Topics, string? Error);
+
+/// <summary>One topic of the platform.</summary>
+/// <param name="Name">The topic name.</param>
+/// <param name="Role">What the platform does with it: <c>input</c> or <c>dead-letter</c>.</param>
+/// <param name="Partitions">The partition count, when known.</param>
+public sealed record TopicInfo(string Name, string Role, int? Partitions);

@@ -1,0 +1,105 @@
+namespace StreamGrains.Silo.Configuration;
+
+/// <summary>The <c>StreamGrains</c> configuration section: everything the silo host reads.</summary>
+public sealed class StreamGrainsOptions
+{
+    /// <summary>The name of the configuration section.</summary>
+    public const string SectionName = "StreamGrains";
+
+    /// <summary>Kafka: an external cluster, or the embedded broker.</summary>
+    public KafkaSettings Kafka { get; set; } = new();
+
+    /// <summary>Grain storage.</summary>
+    public StorageSettings Storage { get; set; } = new();
+
+    /// <summary>Orleans cluster membership and ports.</summary>
+    public ClusterSettings Cluster { get; set; } = new();
+
+    /// <summary>The demo traffic generator.</summary>
+    public DemoSettings Demo { get; set; } = new();
+}
+
+/// <summary>The <c>StreamGrains:Kafka</c> section.</summary>
+public sealed class KafkaSettings
+{
+    /// <summary>
+    /// The bootstrap servers of an external Kafka cluster (e.g. <c>kafka-1:9092,kafka-2:9092</c>). Empty: the silo starts
+    /// an embedded broker in its own process.
+    /// </summary>
+    public string? BootstrapServers { get; set; }
+
+    /// <summary>The number of brokers of the embedded cluster.</summary>
+    public int EmbeddedBrokers { get; set; } = 1;
+
+    /// <summary>The partition count of the topics the embedded broker creates.</summary>
+    public int Partitions { get; set; } = 8;
+
+    /// <summary>The topic events arrive on.</summary>
+    public string InputTopic { get; set; } = "events";
+
+    /// <summary>The suffix of dead-letter topics: records of <c>events</c> that break the contract go to <c>events.dlq</c>.</summary>
+    public string DeadLetterSuffix { get; set; } = ".dlq";
+
+    /// <summary>The consumer group whose committed offsets the platform reads and writes.</summary>
+    public string ConsumerGroup { get; set; } = "streamgrains";
+
+    /// <summary>Extra librdkafka properties for every client (e.g. <c>security.protocol</c>, <c>sasl.mechanism</c>).</summary>
+    public Dictionary<string, string> Properties { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>True when no external cluster is configured.</summary>
+    public bool IsEmbedded => string.IsNullOrWhiteSpace(BootstrapServers);
+
+    /// <summary>The dead-letter topic of the input topic.</summary>
+    public string DeadLetterTopic => InputTopic + DeadLetterSuffix;
+}
+
+/// <summary>The kinds of grain storage.</summary>
+public enum StorageKind
+{
+    /// <summary>In-memory grain storage: state is lost when a silo stops (development and demos).</summary>
+    Memory,
+}
+
+/// <summary>The <c>StreamGrains:Storage</c> section.</summary>
+public sealed class StorageSettings
+{
+    /// <summary>The kind of grain storage, as configured (validated against <see cref="StorageKind"/>).</summary>
+    public string Kind { get; set; } = nameof(StorageKind.Memory);
+}
+
+/// <summary>The <c>StreamGrains:Cluster</c> section.</summary>
+public sealed class ClusterSettings
+{
+    /// <summary>The Orleans cluster id: silos with the same id form one cluster.</summary>
+    public string ClusterId { get; set; } = "streamgrains";
+
+    /// <summary>The Orleans service id: stable across deployments, it keys persisted state.</summary>
+    public string ServiceId { get; set; } = "streamgrains";
+
+    /// <summary>The port silos talk to each other on.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>The port clients connect to.</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>
+    /// Localhost clustering: the silo port of the primary silo that other silos join. Empty: this silo is the primary.
+    /// </summary>
+    public int? PrimarySiloPort { get; set; }
+}
+
+/// <summary>The <c>StreamGrains:Demo</c> section.</summary>
+public sealed class DemoSettings
+{
+    /// <summary>Whether to produce demo traffic. Empty: on with the embedded broker, off with an external Kafka.</summary>
+    public bool? Enabled { get; set; }
+
+    /// <summary>Events produced per second.</summary>
+    public int EventsPerSecond { get; set; } = 200;
+
+    /// <summary>How many entities (cards and users) the traffic is about.</summary>
+    public int Entities { get; set; } = 3000;
+
+    /// <summary>The share of cards that behave suspiciously (bursts of large payments from many countries).</summary>
+    public double SuspiciousShare { get; set; } = 0.02;
+}

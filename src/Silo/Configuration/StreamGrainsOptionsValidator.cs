@@ -1,0 +1,71 @@
+using Microsoft.Extensions.Options;
+
+namespace StreamGrains.Silo.Configuration;
+
+/// <summary>Checks the <c>StreamGrains</c> section at start-up; every message names the setting it is about.</summary>
+internal sealed class StreamGrainsOptionsValidator : IValidateOptions<StreamGrainsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StreamGrainsOptions options)
+    {
+        var errors = Errors(options);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    public static IReadOnlyList<string> Errors(StreamGrainsOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        void Require(bool condition, string setting, string message)
+        {
+            if (!condition)
+            {
+                errors.Add($"{StreamGrainsOptions.SectionName}:{setting}: {message}");
+            }
+        }
+
+        var kafka = options.Kafka;
+        Require(kafka.Partitions >= 1 && kafka.Partitions <= 1024, "Kafka:Partitions", $"must be between 1 and 1024, was {kafka.Partitions}.");
+        Require(kafka.EmbeddedBrokers >= 1 && kafka.EmbeddedBrokers <= 32, "Kafka:EmbeddedBrokers", $"must be between 1 and 32, was {kafka.EmbeddedBrokers}.");
+        Require(IsTopicName(kafka.InputTopic), "Kafka:InputTopic", $"'{kafka.InputTopic}' is not a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -).");
+        Require(!string.IsNullOrEmpty(kafka.DeadLetterSuffix) && IsTopicName(kafka.DeadLetterTopic), "Kafka:DeadLetterSuffix", $"'{kafka.DeadLetterSuffix}' does not make a valid dead-letter topic name.");
+        Require(!string.IsNullOrWhiteSpace(kafka.ConsumerGroup), "Kafka:ConsumerGroup", "must not be empty.");
+        if (!kafka.IsEmbedded)
+        {
+            foreach (var server in kafka.BootstrapServers!.Split(',', StringSplitOptions.TrimEntries))
+            {
+                Require(IsHostPort(server), "Kafka:BootstrapServers", $"'{server}' is not host:port.");
+            }
+        }
+
+        Require(
+            Enum.TryParse<StorageKind>(options.Storage.Kind, ignoreCase: true, out var kind) && Enum.IsDefined(kind) && !int.TryParse(options.Storage.Kind, out _),
+            "Storage:Kind",
+            $"'{options.Storage.Kind}' is not a storage kind; use one of: {string.Join(", ", Enum.GetNames<StorageKind>())}.");
+
+        var cluster = options.Cluster;
+        Require(!string.IsNullOrWhiteSpace(cluster.ClusterId), "Cluster:ClusterId", "must not be empty.");
+        Require(!string.IsNullOrWhiteSpace(cluster.ServiceId), "Cluster:ServiceId", "must not be empty.");
+        Require(IsPort(cluster.SiloPort), "Cluster:SiloPort", $"must be a port between 1 and 65535, was {cluster.SiloPort}.");
+        Require(IsPort(cluster.GatewayPort), "Cluster:GatewayPort", $"must be a port between 1 and 65535, was {cluster.GatewayPort}.");
+        Require(cluster.SiloPort != cluster.GatewayPort, "Cluster:GatewayPort", "must differ from Cluster:SiloPort.");
+        Require(cluster.PrimarySiloPort is null || IsPort(cluster.PrimarySiloPort.Value), "Cluster:PrimarySiloPort", $"must be a port between 1 and 65535, was {cluster.PrimarySiloPort}.");
+
+        var demo = options.Demo;
+        Require(demo.EventsPerSecond >= 1 && demo.EventsPerSecond <= 1_000_000, "Demo:EventsPerSecond", $"must be between 1 and 1000000, was {demo.EventsPerSecond}.");
+        Require(demo.Entities >= 10 && demo.Entities <= 10_000_000, "Demo:Entities", $"must be between 10 and 10000000, was {demo.Entities}.");
+        Require(demo.SuspiciousShare >= 0 && demo.SuspiciousShare <= 1, "Demo:SuspiciousShare", $"must be between 0 and 1, was {demo.SuspiciousShare}.");
+        return errors;
+    }
+
+    private static bool IsPort(int port) => port is >= 1 and <= 65535;
+
+    private static bool IsTopicName(string? name) =>
+        !string.IsNullOrEmpty(name) && name.Length <= 249 && name is not ("." or "..") &&
+        name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+
+    private static bool IsHostPort(string server)
+    {
+        var colon = server.LastIndexOf(':');
+        return colon > 0 && int.TryParse(server.AsSpan(colon + 1), out var port) && IsPort(port);
+    }
+}

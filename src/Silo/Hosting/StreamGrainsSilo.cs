@@ -1,0 +1,104 @@
+using System.Net;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+using StreamGrains.Silo.Api;
+using StreamGrains.Silo.Configuration;
+using StreamGrains.Silo.Demo;
+using StreamGrains.Silo.Health;
+using StreamGrains.Silo.Kafka;
+
+namespace StreamGrains.Silo.Hosting;
+
+/// <summary>Builds the silo host: ASP.NET Core cohosting an Orleans silo, wired from the <c>StreamGrains</c> section.</summary>
+internal static class StreamGrainsSilo
+{
+    /// <summary>Thrown when the configuration is invalid; the message lists every problem, each naming its setting.</summary>
+    internal sealed class ConfigurationException(IReadOnlyList<string> errors)
+        : Exception("Invalid configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "  " + e)))
+    {
+        public IReadOnlyList<string> Errors { get; } = errors;
+    }
+
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Configuration.AddCommandLine(args, CommandLineSwitches.Mappings);
+
+        var options = ReadOptions(builder.Configuration);
+        builder.Services.AddSingleton<IValidateOptions<StreamGrainsOptions>, StreamGrainsOptionsValidator>();
+        builder.Services.AddOptions<StreamGrainsOptions>().Bind(builder.Configuration.GetSection(StreamGrainsOptions.SectionName)).ValidateOnStart();
+
+        var kafka = KafkaEnvironment.Create(options.Kafka);
+        builder.Services.AddSingleton(kafka);
+        builder.Services.AddSingleton<KafkaMetadataReader>();
+        builder.Services.AddSingleton<SiloReadiness>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloReadiness>());
+        builder.Services.AddHealthChecks()
+            .AddCheck<SiloReadiness>("orleans-silo", tags: ["ready"])
+            .AddCheck<KafkaReadiness>("kafka", tags: ["ready"]);
+
+        builder.UseOrleans(silo => ConfigureSilo(silo, options));
+
+        if (options.Demo.Enabled ?? kafka.IsEmbedded)
+        {
+            builder.Services.AddSingleton<DemoTrafficGenerator>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<DemoTrafficGenerator>());
+        }
+
+        builder.Services.AddProblemDetails();
+        builder.Services.AddHostedService<StartupBanner>();
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        app.MapInfoEndpoints();
+        app.MapOrleansDashboard(routePrefix: "/dashboard");
+        app.MapGet("/", () => Results.Redirect("/dashboard/")).ExcludeFromDescription();
+        return app;
+    }
+
+    /// <summary>Binds and validates the <c>StreamGrains</c> section before anything starts.</summary>
+    internal static StreamGrainsOptions ReadOptions(IConfiguration configuration)
+    {
+        StreamGrainsOptions options;
+        try
+        {
+            options = configuration.GetSection(StreamGrainsOptions.SectionName).Get<StreamGrainsOptions>() ?? new StreamGrainsOptions();
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The binder names the key and the type it could not convert to, e.g. "StreamGrains:Kafka:Partitions".
+            throw new ConfigurationException([ex.Message]);
+        }
+
+        var errors = StreamGrainsOptionsValidator.Errors(options);
+        return errors.Count == 0 ? options : throw new ConfigurationException(errors);
+    }
+
+    private static void ConfigureSilo(ISiloBuilder silo, StreamGrainsOptions options)
+    {
+        var cluster = options.Cluster;
+        var primary = cluster.PrimarySiloPort is { } primaryPort ? new IPEndPoint(IPAddress.Loopback, primaryPort) : null;
+        silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, primary, cluster.ServiceId, cluster.ClusterId);
+        silo.Configure<ClusterMembershipOptions>(membership =>
+        {
+            // Notice a dead silo within seconds rather than a minute: partitions move sooner.
+            membership.ProbeTimeout = TimeSpan.FromSeconds(2);
+            membership.NumMissedProbesLimit = 3;
+        });
+
+        switch (Enum.Parse<StorageKind>(options.Storage.Kind, ignoreCase: true))
+        {
+            case StorageKind.Memory:
+                silo.AddMemoryGrainStorageAsDefault();
+                silo.AddMemoryGrainStorage("PubSubStore");
+                break;
+        }
+
+        silo.AddDashboard();
+    }
+}

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Configuration;
+using StreamGrains.Silo.Configuration;
+using StreamGrains.Silo.Hosting;
+
+namespace StreamGrains.Silo.Tests.Configuration;
+
+public sealed class StreamGrainsOptionsValidatorTests
+{
+    private static StreamGrainsOptions Read(params (string Key, string Value)[] settings) =>
+        StreamGrainsSilo.ReadOptions(new ConfigurationBuilder()
+            .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)))
+            .Build());
+
+    [Fact]
+    public void Defaults_are_valid_and_embedded()
+    {
+        var options = Read();
+        Assert.Empty(StreamGrainsOptionsValidator.Errors(options));
+        Assert.True(options.Kafka.IsEmbedded);
+        Assert.Equal("events.dlq", options.Kafka.DeadLetterTopic);
+        Assert.Null(options.Demo.Enabled);
+    }
+
+    [Fact]
+    public void An_external_kafka_is_read_from_bootstrap_servers()
+    {
+        var options = Read(("StreamGrains:Kafka:BootstrapServers", "kafka-1:9092, kafka-2:9092"), ("StreamGrains:Storage:Kind", "memory"));
+        Assert.False(options.Kafka.IsEmbedded);
+    }
+
+    [Theory]
+    [InlineData("StreamGrains:Storage:Kind", "Cassandra", "StreamGrains:Storage:Kind: 'Cassandra' is not a storage kind; use one of: Memory.")]
+    [InlineData("StreamGrains:Storage:Kind", "0", "StreamGrains:Storage:Kind")]
+    [InlineData("StreamGrains:Kafka:Partitions", "-1", "StreamGrains:Kafka:Partitions: must be between 1 and 1024, was -1.")]
+    [InlineData("StreamGrains:Kafka:Partitions", "x", "StreamGrains:Kafka:Partitions")]
+    [InlineData("StreamGrains:Kafka:InputTopic", "bad topic", "StreamGrains:Kafka:InputTopic")]
+    [InlineData("StreamGrains:Kafka:BootstrapServers", "kafka:port", "StreamGrains:Kafka:BootstrapServers")]
+    [InlineData("StreamGrains:Kafka:EmbeddedBrokers", "0", "StreamGrains:Kafka:EmbeddedBrokers")]
+    [InlineData("StreamGrains:Cluster:GatewayPort", "11111", "StreamGrains:Cluster:GatewayPort: must differ")]
+    [InlineData("StreamGrains:Cluster:PrimarySiloPort", "70000", "StreamGrains:Cluster:PrimarySiloPort")]
+    [InlineData("StreamGrains:Demo:EventsPerSecond", "0", "StreamGrains:Demo:EventsPerSecond")]
+    public void Each_bad_setting_is_named_in_the_error(string key, string value, string expected)
+    {
+        var ex = Assert.Throws<StreamGrainsSilo.ConfigurationException>(() => Read((key, value)));
+        Assert.Contains(ex.Errors, e => e.Contains(expected, StringComparison.Ordinal));
+    }
+}
