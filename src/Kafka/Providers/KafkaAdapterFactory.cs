@@ -1,0 +1,210 @@
+using System.Collections.Concurrent;
+using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using StreamGrains.Kafka.Checkpointing;
+using StreamGrains.Kafka.DataAdapters;
+using StreamGrains.Kafka.Statistics;
+
+namespace StreamGrains.Kafka.Providers;
+
+/// <summary>
+/// Builds the Kafka stream provider's parts: the queue mapper (a queue per partition), the adapter, the per-partition
+/// caches and checkpointers. Partition counts not given in the options are read from Kafka when it is created.
+/// </summary>
+public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposable
+{
+    private readonly string _name;
+    private readonly KafkaStreamOptions _options;
+    private readonly IKafkaDataAdapter _dataAdapter;
+    private readonly IKafkaCommitGate[] _gates;
+    private readonly KafkaStreamMetrics _metrics;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<QueueId, KafkaPartitionContext> _partitions = new();
+    private readonly KafkaQueueMapper _mapper;
+    private readonly KafkaQueueAdapterCache _cache;
+    private readonly string _ownerName;
+    private readonly Lazy<IProducer<byte[]?, byte[]?>> _producer;
+
+    private KafkaAdapterFactory(
+        string name,
+        KafkaStreamOptions options,
+        KafkaQueueCacheOptions cacheOptions,
+        IKafkaDataAdapter dataAdapter,
+        IEnumerable<IKafkaCommitGate> gates,
+        KafkaStreamMetrics metrics,
+        string ownerName,
+        TimeProvider time,
+        ILoggerFactory loggerFactory)
+    {
+        _name = name;
+        _options = options;
+        _dataAdapter = dataAdapter;
+        _gates = gates.ToArray();
+        _metrics = metrics;
+        _ownerName = ownerName;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<KafkaAdapterFactory>();
+        _mapper = new KafkaQueueMapper(ResolveTopics());
+        _cache = new KafkaQueueAdapterCache(PartitionContext, cacheOptions, metrics, time, loggerFactory);
+        _producer = new Lazy<IProducer<byte[]?, byte[]?>>(CreateProducer, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>The provider name.</summary>
+    public string Name => _name;
+
+    /// <summary>The consumer group.</summary>
+    public string ConsumerGroup => _options.ConsumerGroup;
+
+    /// <summary>The partitions this process has read, with their offsets; the owner is set while this process reads it.</summary>
+    public IReadOnlyList<KafkaPartitionStatus> Partitions =>
+        _partitions.Values
+            .OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition.Partition.Value)
+            .Select(p => new KafkaPartitionStatus(p.Topic, p.Partition.Partition.Value, p.Owner, p.ReadUpTo, p.Checkpointer.DeliveredOffset, p.Checkpointer.CommittedOffset))
+            .ToList();
+
+    /// <summary>The topics with their partition counts.</summary>
+    public IReadOnlyDictionary<string, int> TopicPartitions => _mapper.Topics.ToDictionary(t => t.Topic, t => t.Partitions, StringComparer.Ordinal);
+
+    /// <summary>Creates the factory for the provider named <paramref name="name"/> (Orleans calls this).</summary>
+    /// <param name="services">The silo's or client's services.</param>
+    /// <param name="name">The provider name.</param>
+    public static KafkaAdapterFactory Create(IServiceProvider services, string name)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.GetOptionsByName<KafkaStreamOptions>(name);
+        var cacheOptions = services.GetOptionsByName<KafkaQueueCacheOptions>(name);
+        var errors = KafkaStreamOptionsValidator.Errors(options, cacheOptions, name);
+        if (errors.Count > 0)
+        {
+            throw new OrleansConfigurationException(string.Join(Environment.NewLine, errors));
+        }
+
+        var dataAdapter = services.GetKeyedService<IKafkaDataAdapter>(name) ?? services.GetService<IKafkaDataAdapter>() ?? new KafkaRawDataAdapter();
+        var owner = services.GetService<ILocalSiloDetails>()?.SiloAddress.ToString() ?? $"client-{Environment.ProcessId}";
+        var factory = new KafkaAdapterFactory(
+            name,
+            options,
+            cacheOptions,
+            dataAdapter,
+            services.GetServices<IKafkaCommitGate>(),
+            services.GetRequiredService<KafkaStreamMetrics>(),
+            owner,
+            services.GetService<TimeProvider>() ?? TimeProvider.System,
+            services.GetRequiredService<ILoggerFactory>());
+        services.GetRequiredService<KafkaAdapterFactoryRegistry>().Add(factory);
+        return factory;
+    }
+
+    /// <inheritdoc />
+    public Task<IQueueAdapter> CreateAdapter()
+    {
+        var deadLetters = new KafkaDeadLetterPublisher(_producer.Value, _options, _metrics, _loggerFactory.CreateLogger<KafkaDeadLetterPublisher>());
+        IQueueAdapter adapter = new KafkaAdapter(_name, _options, _mapper, PartitionContext, _producer.Value, _dataAdapter, deadLetters, _metrics, _ownerName, _loggerFactory);
+        return Task.FromResult(adapter);
+    }
+
+    /// <inheritdoc />
+    public IQueueAdapterCache GetQueueAdapterCache() => _cache;
+
+    /// <inheritdoc />
+    public IStreamQueueMapper GetStreamQueueMapper() => _mapper;
+
+    /// <inheritdoc />
+    public Task<IStreamFailureHandler> GetDeliveryFailureHandler(QueueId queueId) =>
+        Task.FromResult<IStreamFailureHandler>(new KafkaDeliveryFailureHandler(_name, _logger));
+
+    /// <summary>The partition a stream's events are written to.</summary>
+    /// <param name="streamId">The stream.</param>
+    public (string Topic, int Partition) PartitionOf(StreamId streamId)
+    {
+        var (topic, partition) = _mapper.PartitionOfStream(streamId);
+        return (topic.Topic, partition);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_producer.IsValueCreated)
+        {
+            _producer.Value.Flush(TimeSpan.FromSeconds(10));
+            _producer.Value.Dispose();
+        }
+    }
+
+    private KafkaPartitionContext PartitionContext(QueueId queue) =>
+        _partitions.GetOrAdd(queue, q =>
+        {
+            var (topic, partition) = _mapper.PartitionOf(q);
+            var tp = new TopicPartition(topic, partition);
+            return new KafkaPartitionContext(tp, new KafkaCheckpointer(tp, _gates, _metrics, _loggerFactory.CreateLogger<KafkaCheckpointer>()));
+        });
+
+    private IProducer<byte[]?, byte[]?> CreateProducer() =>
+        new ProducerBuilder<byte[]?, byte[]?>(KafkaClientConfigs.Producer(_options, $"{_ownerName}-{_name}-producer"))
+            .SetErrorHandler((_, error) => LogProducerError(_logger, _name, error.Code.ToString(), error.Reason))
+            .Build();
+
+    private List<KafkaTopicLayout> ResolveTopics()
+    {
+        var unknown = _options.Topics.Where(t => t.Partitions == 0).Select(t => t.Name).ToList();
+        var discovered = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (unknown.Count > 0)
+        {
+            using var admin = new AdminClientBuilder(KafkaClientConfigs.Admin(_options, $"{_ownerName}-{_name}-metadata")).Build();
+            foreach (var topic in unknown)
+            {
+                Metadata metadata;
+                try
+                {
+                    metadata = admin.GetMetadata(topic, _options.MetadataTimeout);
+                }
+                catch (KafkaException ex)
+                {
+                    throw new OrleansConfigurationException($"Kafka stream provider '{_name}': could not read the partition count of topic '{topic}' from {_options.BootstrapServers}: {ex.Error.Reason}. Is Kafka up? Or set the topic's partition count in the options.", ex);
+                }
+
+                var described = metadata.Topics.SingleOrDefault(t => t.Topic == topic);
+                if (described is null || described.Error.IsError || described.Partitions.Count == 0)
+                {
+                    throw new OrleansConfigurationException($"Kafka stream provider '{_name}': topic '{topic}' does not exist at {_options.BootstrapServers} ({described?.Error.Reason ?? "no metadata"}). Create it first.");
+                }
+
+                discovered[topic] = described.Partitions.Count;
+            }
+        }
+
+        return _options.Topics
+            .Select(t => new KafkaTopicLayout(t.Name, t.Namespace, t.Partitions > 0 ? t.Partitions : discovered[t.Name], t.Consume))
+            .ToList();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka producer of stream provider {Provider}: {Code} {Reason}")]
+    private static partial void LogProducerError(ILogger logger, string provider, string code, string reason);
+}
+
+/// <summary>One partition as this process sees it.</summary>
+/// <param name="Topic">The topic.</param>
+/// <param name="Partition">The partition.</param>
+/// <param name="Owner">The silo reading it now, if this process does.</param>
+/// <param name="ReadUpTo">The offset after the last record read here, or -1.</param>
+/// <param name="DeliveredOffset">The offset before which every event was delivered, or -1.</param>
+/// <param name="CommittedOffset">The offset this process committed last, or -1.</param>
+public sealed record KafkaPartitionStatus(string Topic, int Partition, string? Owner, long ReadUpTo, long DeliveredOffset, long CommittedOffset);
+
+/// <summary>The Kafka stream provider factories of this process, by provider name.</summary>
+public sealed class KafkaAdapterFactoryRegistry
+{
+    private readonly ConcurrentDictionary<string, KafkaAdapterFactory> _factories = new(StringComparer.Ordinal);
+
+    /// <summary>The factory of a provider, once Orleans created it.</summary>
+    /// <param name="name">The provider name.</param>
+    public KafkaAdapterFactory? Get(string name) => _factories.GetValueOrDefault(name);
+
+    /// <summary>Every factory.</summary>
+    public IReadOnlyCollection<KafkaAdapterFactory> All => _factories.Values.ToList();
+
+    internal void Add(KafkaAdapterFactory factory) => _factories[factory.Name] = factory;
+}

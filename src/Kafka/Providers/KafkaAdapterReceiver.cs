@@ -1,0 +1,243 @@
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using StreamGrains.Kafka.DataAdapters;
+using StreamGrains.Kafka.Statistics;
+
+namespace StreamGrains.Kafka.Providers;
+
+/// <summary>
+/// Reads one Kafka partition for the pulling agent that owns its queue. The partition is assigned manually (Orleans'
+/// balancer decides who reads what, not Kafka's group protocol) and reading starts at the group's committed offset,
+/// else where <see cref="KafkaStreamOptions.StartFrom"/> says. Each read takes what librdkafka already fetched, decodes
+/// it, dead-letters what cannot be decoded, and packs the rest into one container per stream.
+/// </summary>
+internal sealed partial class KafkaAdapterReceiver(
+    KafkaPartitionContext partition,
+    KafkaTopicLayout topic,
+    KafkaStreamOptions options,
+    IKafkaDataAdapter dataAdapter,
+    KafkaDeadLetterPublisher deadLetters,
+    KafkaStreamMetrics metrics,
+    string ownerName,
+    ILogger<KafkaAdapterReceiver> logger) : IQueueAdapterReceiver, IDisposable
+{
+    private static readonly IList<IBatchContainer> Nothing = Array.Empty<IBatchContainer>();
+    private readonly CancellationTokenSource _stopping = new();
+    private IConsumer<byte[]?, byte[]?>? _consumer;
+    private Task? _commitLoop;
+    private IDisposable? _lagTracking;
+    private long _position = -1;
+
+    public Task Initialize(TimeSpan timeout)
+    {
+        var tp = partition.Partition;
+        var consumer = new ConsumerBuilder<byte[]?, byte[]?>(KafkaClientConfigs.Consumer(options, $"{ownerName}-{tp.Topic}-{tp.Partition.Value}"))
+            .SetErrorHandler((_, error) => LogKafkaError(logger, tp.Topic, tp.Partition.Value, error.Code.ToString(), error.Reason))
+            .SetLogHandler((_, message) => LogKafkaLog(logger, message.Level.ToString(), message.Message))
+            .Build();
+        consumer.Assign(new TopicPartitionOffset(tp, Offset.Stored));
+        _consumer = consumer;
+        partition.Checkpointer.Bind(consumer);
+        partition.Owner = ownerName;
+        _lagTracking = metrics.TrackLag(tp, Lag);
+        _commitLoop = CommitLoopAsync(_stopping.Token);
+        LogStarted(logger, tp.Topic, tp.Partition.Value, options.ConsumerGroup, options.StartFrom.ToString());
+        return Task.CompletedTask;
+    }
+
+    public async Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount)
+    {
+        if (_consumer is not { } consumer)
+        {
+            return Nothing;
+        }
+
+        var limit = maxCount < 0 ? options.MaxBatchSize : Math.Min(maxCount, options.MaxBatchSize);
+        var records = new List<ConsumeResult<byte[]?, byte[]?>>(Math.Min(limit, 256));
+        while (records.Count < limit && consumer.Consume(TimeSpan.Zero) is { } record)
+        {
+            records.Add(record);
+        }
+
+        if (records.Count == 0)
+        {
+            return Nothing;
+        }
+
+        long bytes = 0;
+        var streams = new Dictionary<string, (List<object> Events, List<long> Offsets, long LastTimestampMs)>(StringComparer.Ordinal);
+        List<(KafkaInboundRecord, string, string)>? rejected = null;
+        foreach (var record in records)
+        {
+            var message = record.Message;
+            var inbound = new KafkaInboundRecord(record.Topic, record.Partition.Value, record.Offset.Value, message.Key, message.Value, message.Headers, message.Timestamp);
+            var size = (message.Key?.Length ?? 0) + (message.Value?.Length ?? 0);
+            bytes += size;
+            KafkaDecodeResult decoded;
+            if (size > options.MaxRecordBytes)
+            {
+                decoded = KafkaDecodeResult.Reject("oversized", $"The record has {size} bytes; the limit is {options.MaxRecordBytes}.");
+            }
+            else
+            {
+                try
+                {
+                    decoded = dataAdapter.Decode(inbound);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    decoded = KafkaDecodeResult.Reject("decode-error", $"{ex.GetType().Name}: {ex.Message}");
+                }
+            }
+
+            if (!decoded.IsSuccess)
+            {
+                (rejected ??= []).Add((inbound, decoded.RejectionReason ?? "rejected", decoded.RejectionDetail ?? string.Empty));
+                continue;
+            }
+
+            ref var stream = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(streams, decoded.StreamKey!, out var exists);
+            if (!exists)
+            {
+                stream = ([], [], 0);
+            }
+
+            stream.Events.Add(decoded.Event!);
+            stream.Offsets.Add(record.Offset.Value);
+            stream.LastTimestampMs = message.Timestamp.UnixTimestampMs;
+        }
+
+        var first = records[0];
+        var last = records[^1];
+        metrics.Consumed(topic.Topic, first.Partition.Value, records.Count, bytes);
+        if (rejected is not null)
+        {
+            try
+            {
+                await deadLetters.PublishAsync(rejected, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is KafkaException or OperationCanceledException)
+            {
+                // Read this batch again later rather than lose a record that was neither delivered nor dead-lettered.
+                consumer.Seek(new TopicPartitionOffset(partition.Partition, first.Offset));
+                LogDeadLetterFailed(logger, ex, topic.Topic, first.Partition.Value, first.Offset.Value);
+                throw;
+            }
+        }
+
+        _position = last.Offset.Value + 1;
+        partition.ReadUpTo = _position;
+
+        // Containers in the order of their streams' first records: their first offsets increase.
+        var containers = new List<IBatchContainer>(streams.Count);
+        foreach (var (key, stream) in streams)
+        {
+            containers.Add(new KafkaBatchContainer(KafkaQueueMapper.StreamIdOf(topic, key), first.Partition.Value, stream.Events, stream.Offsets, stream.LastTimestampMs));
+        }
+
+        return containers;
+    }
+
+    public Task MessagesDeliveredAsync(IList<IBatchContainer> messages) => Task.CompletedTask; // the cache reports delivery to the checkpointer
+
+    public async Task Shutdown(TimeSpan timeout)
+    {
+        var tp = partition.Partition;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_commitLoop is not null)
+        {
+            await _commitLoop.ConfigureAwait(false);
+        }
+
+        using (var flush = new CancellationTokenSource(timeout))
+        {
+            try
+            {
+                await partition.Checkpointer.FlushAsync(flush.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                LogFinalCommitTimedOut(logger, tp.Topic, tp.Partition.Value);
+            }
+        }
+
+        partition.Checkpointer.Bind(null);
+        if (partition.Owner == ownerName)
+        {
+            partition.Owner = null;
+        }
+
+        Dispose();
+        LogStopped(logger, tp.Topic, tp.Partition.Value, partition.Checkpointer.CommittedOffset);
+    }
+
+    public void Dispose()
+    {
+        _lagTracking?.Dispose();
+        if (Interlocked.Exchange(ref _consumer, null) is { } consumer)
+        {
+            consumer.Dispose();
+        }
+
+        _stopping.Dispose();
+    }
+
+    /// <summary>Records in the partition not yet read by this receiver, when known.</summary>
+    internal long? Lag()
+    {
+        var consumer = _consumer;
+        if (consumer is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var watermarks = consumer.GetWatermarkOffsets(partition.Partition);
+            if (watermarks.High.IsSpecial)
+            {
+                return null;
+            }
+
+            var position = _position >= 0 ? _position : consumer.Position(partition.Partition).Value;
+            return position < 0 ? null : Math.Max(0, watermarks.High.Value - position);
+        }
+        catch (Exception ex) when (ex is KafkaException or ObjectDisposedException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private async Task CommitLoopAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(options.CommitInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
+            {
+                await partition.Checkpointer.FlushAsync(stopping).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reading {Topic}[{Partition}] from group {ConsumerGroup}'s committed offset (else {StartFrom})")]
+    private static partial void LogStarted(ILogger logger, string topic, int partition, string consumerGroup, string startFrom);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopped reading {Topic}[{Partition}]; committed offset {Committed}")]
+    private static partial void LogStopped(ILogger logger, string topic, int partition, long committed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka consumer of {Topic}[{Partition}]: {Code} {Reason}")]
+    private static partial void LogKafkaError(ILogger logger, string topic, int partition, string code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "librdkafka {Level}: {Message}")]
+    private static partial void LogKafkaLog(ILogger logger, string level, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not dead-letter records of {Topic}[{Partition}]; reading again from offset {Offset}")]
+    private static partial void LogDeadLetterFailed(ILogger logger, Exception exception, string topic, int partition, long offset);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The final commit of {Topic}[{Partition}] timed out; its last delivered records may be delivered again")]
+    private static partial void LogFinalCommitTimedOut(ILogger logger, string topic, int partition);
+}

@@ -1,0 +1,106 @@
+namespace StreamGrains.Kafka.Providers;
+
+/// <summary>
+/// The events of one stream taken from one read of one partition, in offset order. Packing a stream's events together
+/// makes one grain call deliver many of them (a grain call per event is the cost to design around).
+/// </summary>
+[GenerateSerializer, Alias("sg.kafka.batch")]
+public sealed class KafkaBatchContainer : IBatchContainer
+{
+    /// <summary>Creates a container.</summary>
+    /// <param name="streamId">The stream.</param>
+    /// <param name="partition">The Kafka partition the events were read from.</param>
+    /// <param name="events">The events, in offset order.</param>
+    /// <param name="offsets">The offset of each event's record.</param>
+    /// <param name="lastTimestampMs">The Kafka timestamp of the last record (Unix milliseconds), for delivery latency.</param>
+    /// <param name="requestContext">Orleans request context to import on delivery, if any.</param>
+    public KafkaBatchContainer(StreamId streamId, int partition, List<object> events, List<long> offsets, long lastTimestampMs, Dictionary<string, object>? requestContext = null)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        ArgumentNullException.ThrowIfNull(offsets);
+        if (events.Count == 0 || events.Count != offsets.Count)
+        {
+            throw new ArgumentException("A container holds at least one event and exactly one offset per event.", nameof(offsets));
+        }
+
+        StreamId = streamId;
+        Partition = partition;
+        Events = events;
+        Offsets = offsets;
+        LastTimestampMs = lastTimestampMs;
+        RequestContext = requestContext;
+    }
+
+    /// <inheritdoc />
+    [Id(0)] public StreamId StreamId { get; }
+
+    /// <summary>The Kafka partition.</summary>
+    [Id(1)] public int Partition { get; }
+
+    /// <summary>The events.</summary>
+    [Id(2)] public List<object> Events { get; }
+
+    /// <summary>The offset of each event's record.</summary>
+    [Id(3)] public List<long> Offsets { get; }
+
+    /// <summary>The Kafka timestamp of the last record, in Unix milliseconds.</summary>
+    [Id(4)] public long LastTimestampMs { get; }
+
+    /// <summary>Request context captured when the events were published from Orleans.</summary>
+    [Id(5)] public Dictionary<string, object>? RequestContext { get; }
+
+    /// <summary>The offset of the first event.</summary>
+    public long FirstOffset => Offsets[0];
+
+    /// <summary>The offset of the last event.</summary>
+    public long LastOffset => Offsets[^1];
+
+    /// <inheritdoc />
+    public StreamSequenceToken SequenceToken => new KafkaSequenceToken(Partition, Offsets[0]);
+
+    /// <inheritdoc />
+    public IEnumerable<Tuple<T, StreamSequenceToken>> GetEvents<T>()
+    {
+        for (var i = 0; i < Events.Count; i++)
+        {
+            if (Events[i] is T typed)
+            {
+                yield return Tuple.Create<T, StreamSequenceToken>(typed, new KafkaSequenceToken(Partition, Offsets[i]));
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public bool ImportRequestContext()
+    {
+        if (RequestContext is null || RequestContext.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var (key, value) in RequestContext)
+        {
+            Orleans.Runtime.RequestContext.Set(key, value);
+        }
+
+        return true;
+    }
+
+    /// <summary>This container without the events before <paramref name="offset"/> (for rewinds into its middle), or null if none is left.</summary>
+    /// <param name="offset">The first offset to keep.</param>
+    internal KafkaBatchContainer? From(long offset)
+    {
+        if (offset <= FirstOffset)
+        {
+            return this;
+        }
+
+        var start = Offsets.FindIndex(o => o >= offset);
+        return start < 0
+            ? null
+            : new KafkaBatchContainer(StreamId, Partition, Events.GetRange(start, Events.Count - start), Offsets.GetRange(start, Offsets.Count - start), LastTimestampMs, RequestContext);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{StreamId} partition {Partition} offsets {FirstOffset}..{LastOffset} ({Events.Count} events)";
+}

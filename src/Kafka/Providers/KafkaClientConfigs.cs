@@ -1,0 +1,59 @@
+using Confluent.Kafka;
+
+namespace StreamGrains.Kafka.Providers;
+
+/// <summary>The librdkafka configurations the provider's clients use, built from its options.</summary>
+internal static class KafkaClientConfigs
+{
+    public static ProducerConfig Producer(KafkaStreamOptions options, string clientId)
+    {
+        var config = new ProducerConfig(Merge(options.Properties, options.ProducerProperties))
+        {
+            BootstrapServers = options.BootstrapServers,
+            ClientId = clientId,
+        };
+        // Safety first, whatever the pass-through properties say: no duplicates or reordering on retries, every
+        // replica acknowledges, and keys land where the Java client would put them.
+        config.EnableIdempotence = true;
+        config.Acks = Acks.All;
+        config.Partitioner = Partitioner.Murmur2Random;
+        config.LingerMs ??= 5;
+        return config;
+    }
+
+    public static ConsumerConfig Consumer(KafkaStreamOptions options, string clientId)
+    {
+        var config = new ConsumerConfig(Merge(options.Properties, options.ConsumerProperties))
+        {
+            BootstrapServers = options.BootstrapServers,
+            ClientId = clientId,
+            GroupId = options.ConsumerGroup,
+        };
+        config.EnableAutoCommit = false; // offsets are committed by the checkpointer, only once delivered
+        config.EnableAutoOffsetStore = false;
+        config.AutoOffsetReset = options.StartFrom;
+        config.EnablePartitionEof = false;
+        // Bound what librdkafka prefetches per partition: with the cache's own bound, memory stays bounded.
+        config.QueuedMaxMessagesKbytes ??= 8 * 1024;
+        config.FetchWaitMaxMs ??= 50;
+        return config;
+    }
+
+    public static AdminClientConfig Admin(KafkaStreamOptions options, string clientId) =>
+        new(Merge(options.Properties, new Dictionary<string, string>()))
+        {
+            BootstrapServers = options.BootstrapServers,
+            ClientId = clientId,
+        };
+
+    private static Dictionary<string, string> Merge(IDictionary<string, string> shared, IDictionary<string, string> specific)
+    {
+        var merged = new Dictionary<string, string>(shared, StringComparer.Ordinal);
+        foreach (var (key, value) in specific)
+        {
+            merged[key] = value;
+        }
+
+        return merged;
+    }
+}

@@ -1,0 +1,29 @@
+using Confluent.Kafka;
+using StreamGrains.Kafka.Checkpointing;
+
+namespace StreamGrains.Kafka.Providers;
+
+/// <summary>
+/// What the receiver and the queue cache of one partition share on this silo: the partition, how far it was read,
+/// and its checkpointer.
+/// </summary>
+internal sealed class KafkaPartitionContext(TopicPartition partition, KafkaCheckpointer checkpointer)
+{
+    private long _readUpTo = -1;
+
+    public TopicPartition Partition { get; } = partition;
+
+    public string Topic => Partition.Topic;
+
+    public KafkaCheckpointer Checkpointer { get; } = checkpointer;
+
+    /// <summary>The offset after the last record read and handed over (delivered to the cache or dead-lettered), or -1.</summary>
+    public long ReadUpTo
+    {
+        get => Interlocked.Read(ref _readUpTo);
+        set => Interlocked.Exchange(ref _readUpTo, value);
+    }
+
+    /// <summary>The silo reading the partition now (for /api/info); null while nobody on this silo does.</summary>
+    public volatile string? Owner;
+}

@@ -1,0 +1,63 @@
+namespace StreamGrains.Kafka.Providers;
+
+/// <summary>
+/// One consumer's position in a partition's cache, for one stream. The entry it returned last is in flight; the
+/// entries of its stream before that are delivered to this consumer.
+/// </summary>
+internal sealed class KafkaQueueCacheCursor : IQueueCacheCursor
+{
+    private readonly KafkaQueueCache _cache;
+    private KafkaBatchContainer? _current;
+    private bool _disposed;
+
+    internal KafkaQueueCacheCursor(KafkaQueueCache cache, KafkaQueueCache.StreamState stream, long nextSeq, long? startOffset)
+    {
+        _cache = cache;
+        Stream = stream;
+        NextSeq = nextSeq;
+        StartOffset = startOffset;
+    }
+
+    internal KafkaQueueCache.StreamState Stream { get; }
+
+    /// <summary>The sequence number of the next entry to look at.</summary>
+    internal long NextSeq { get; set; }
+
+    /// <summary>For a rewind into the middle of an entry: the first offset to deliver.</summary>
+    internal long? StartOffset { get; set; }
+
+    /// <summary>The entry handed out last and not yet known to be delivered.</summary>
+    internal KafkaQueueCache.Entry? Current { get; set; }
+
+    /// <summary>The oldest entry of its stream this cursor has not delivered.</summary>
+    internal long LowestUndeliveredSeq => Current?.Seq ?? NextSeq;
+
+    public IBatchContainer? GetCurrent(out Exception? exception)
+    {
+        exception = null;
+        return _current;
+    }
+
+    public bool MoveNext()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _current = _cache.MoveNext(this);
+        return _current is not null;
+    }
+
+    public void Refresh(StreamSequenceToken token)
+    {
+        // A cursor always knows its position; new entries of its stream are found by the next MoveNext.
+    }
+
+    public void RecordDeliveryFailure() => _cache.RecordDeliveryFailure();
+
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _cache.Remove(this);
+        }
+    }
+}

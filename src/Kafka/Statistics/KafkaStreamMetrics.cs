@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Confluent.Kafka;
+
+namespace StreamGrains.Kafka.Statistics;
+
+/// <summary>
+/// The provider's instruments on the platform meter <c>StreamGrains</c>: records and bytes consumed, consumer lag,
+/// delivery latency, dead-lettered records, offset commits and records produced.
+/// </summary>
+public sealed class KafkaStreamMetrics : IDisposable
+{
+    /// <summary>The name of the platform's meter.</summary>
+    public const string MeterName = "StreamGrains";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _recordsConsumed;
+    private readonly Counter<long> _bytesConsumed;
+    private readonly Histogram<double> _deliveryLatency;
+    private readonly Counter<long> _deadLettered;
+    private readonly Counter<long> _commits;
+    private readonly Counter<long> _produced;
+    private readonly Counter<long> _deliveryFailures;
+    private readonly ConcurrentDictionary<TopicPartition, Func<long?>> _lagSources = new();
+
+    /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
+    /// <param name="meterFactory">The host's meter factory.</param>
+    public KafkaStreamMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        _meter = meterFactory.Create(MeterName);
+        _recordsConsumed = _meter.CreateCounter<long>("streamgrains.kafka.records.consumed", "{record}", "Records read from Kafka, valid or not.");
+        _bytesConsumed = _meter.CreateCounter<long>("streamgrains.kafka.bytes.consumed", "By", "Key and value bytes read from Kafka.");
+        _meter.CreateObservableGauge("streamgrains.kafka.consumer.lag", ObserveLag, "{record}", "Records in the partition not yet read: high watermark minus position.");
+        _deliveryLatency = _meter.CreateHistogram<double>("streamgrains.kafka.delivery.latency", "ms", "From a record's Kafka timestamp to its delivery to the consuming grain.");
+        _deadLettered = _meter.CreateCounter<long>("streamgrains.dlq.records", "{record}", "Records sent to a dead-letter topic.");
+        _commits = _meter.CreateCounter<long>("streamgrains.kafka.offset.commits", "{commit}", "Offset commits to the consumer group.");
+        _produced = _meter.CreateCounter<long>("streamgrains.kafka.records.produced", "{record}", "Records written to Kafka by publishing to streams.");
+        _deliveryFailures = _meter.CreateCounter<long>("streamgrains.kafka.delivery.failures", "{batch}", "Batches a consumer failed to process after the pulling agent's retries.");
+    }
+
+    internal void Consumed(string topic, int partition, int records, long bytes)
+    {
+        var tags = new TagList { { "topic", topic }, { "partition", partition } };
+        _recordsConsumed.Add(records, tags);
+        _bytesConsumed.Add(bytes, tags);
+    }
+
+    internal void Delivered(string topic, double latencyMs) => _deliveryLatency.Record(Math.Max(0, latencyMs), new KeyValuePair<string, object?>("topic", topic));
+
+    internal void DeadLettered(string topic, string reason) =>
+        _deadLettered.Add(1, new KeyValuePair<string, object?>("topic", topic), new KeyValuePair<string, object?>("reason", reason));
+
+    internal void OffsetCommitted(TopicPartition partition) =>
+        _commits.Add(1, new KeyValuePair<string, object?>("topic", partition.Topic), new KeyValuePair<string, object?>("partition", partition.Partition.Value));
+
+    internal void Produced(string topic, int records) => _produced.Add(records, new KeyValuePair<string, object?>("topic", topic));
+
+    internal void DeliveryFailed(string topic) => _deliveryFailures.Add(1, new KeyValuePair<string, object?>("topic", topic));
+
+    /// <summary>Reports a partition's lag while this silo reads it.</summary>
+    internal IDisposable TrackLag(TopicPartition partition, Func<long?> lag)
+    {
+        _lagSources[partition] = lag;
+        return new Untrack(() => _lagSources.TryRemove(new KeyValuePair<TopicPartition, Func<long?>>(partition, lag)));
+    }
+
+    private IEnumerable<Measurement<long>> ObserveLag()
+    {
+        foreach (var (partition, lag) in _lagSources)
+        {
+            if (lag() is { } value)
+            {
+                yield return new Measurement<long>(value, new KeyValuePair<string, object?>("topic", partition.Topic), new KeyValuePair<string, object?>("partition", partition.Partition.Value));
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _meter.Dispose();
+
+    private sealed class Untrack(Action action) : IDisposable
+    {
+        public void Dispose() => action();
+    }
+}
