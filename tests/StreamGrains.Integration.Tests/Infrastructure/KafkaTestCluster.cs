@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Globalization;
+using Confluent.Kafka;
+using Microsoft.Extensions.Configuration;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.TestingHost;
+using StreamGrains.Events;
+using StreamGrains.Integration.Tests.Infrastructure;
+using StreamGrains.Kafka.Embedded;
+using StreamGrains.Kafka.Hosting;
+using StreamGrains.Silo.Kafka;
+
+namespace StreamGrains.Integration.Tests;
+
+/// <summary>An embedded Kafka broker and an Orleans <see cref="TestCluster"/> whose silos read it through the provider.</summary>
+internal sealed class KafkaTestCluster : IAsyncDisposable
+{
+    public const string ProviderName = "kafka";
+    public const string Namespace = "events";
+    public const string PublishedTopic = "published";
+    public const int Partitions = 8;
+
+    private KafkaTestCluster(EmbeddedKafkaCluster kafka, string group)
+    {
+        Kafka = kafka;
+        Group = group;
+    }
+
+    public EmbeddedKafkaCluster Kafka { get; }
+
+    public string Group { get; }
+
+    public TestCluster? Cluster { get; private set; }
+
+    public static KafkaTestCluster StartBroker()
+    {
+        var kafka = EmbeddedKafkaCluster.Start();
+        kafka.CreateTopic(Namespace, Partitions);
+        kafka.CreateTopic(Namespace + ".dlq", Partitions);
+        kafka.CreateTopic(PublishedTopic, Partitions);
+        DeliveryLog.Clear();
+        return new KafkaTestCluster(kafka, $"group-{Guid.NewGuid():N}");
+    }
+
+    public async Task<TestCluster> StartSilosAsync(int silos, TimeSpan? commitInterval = null, int maxRecordBytes = 1024 * 1024)
+    {
+        var builder = new TestClusterBuilder((short)silos);
+        builder.Properties["Kafka:Bootstrap"] = Kafka.BootstrapServers;
+        builder.Properties["Kafka:Group"] = Group;
+        builder.Properties["Kafka:CommitIntervalMs"] = ((int)(commitInterval ?? TimeSpan.FromSeconds(1)).TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+        builder.Properties["Kafka:MaxRecordBytes"] = maxRecordBytes.ToString(CultureInfo.InvariantCulture);
+        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        Cluster = cluster;
+        return cluster;
+    }
+
+    public async Task StopSilosAsync()
+    {
+        if (Cluster is { } cluster)
+        {
+            Cluster = null;
+            await cluster.StopAllSilosAsync();
+            await cluster.DisposeAsync();
+        }
+    }
+
+    /// <summary>Produces valid events as an external application would: keyed by entity, the Java client's partitioner.</summary>
+    public IProducer<string, byte[]> Producer() =>
+        new ProducerBuilder<string, byte[]>(new ProducerConfig
+        {
+            BootstrapServers = Kafka.BootstrapServers,
+            EnableIdempotence = true,
+            Partitioner = Partitioner.Murmur2Random,
+            LingerMs = 5,
+        }).Build();
+
+    public static Message<string, byte[]> Event(string key, int sequence) => new()
+    {
+        Key = key,
+        Value = StreamEventJson.Serialize(new StreamEvent
+        {
+            Id = $"{key}#{sequence}",
+            Entity = key,
+            Type = "payment",
+            Timestamp = DateTimeOffset.UtcNow,
+            Value = sequence,
+        }),
+    };
+
+    /// <summary>Polls until <paramref name="condition"/> holds, or fails with <paramref name="describe"/>'s account.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, Func<string> describe)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (watch.Elapsed > timeout)
+            {
+                Assert.Fail($"Timed out after {timeout}: {describe()}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopSilosAsync();
+        Kafka.Dispose();
+    }
+
+    private sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            var configuration = siloBuilder.Configuration;
+            siloBuilder.AddMemoryGrainStorage("PubSubStore");
+            siloBuilder.Configure<ClusterMembershipOptions>(options =>
+            {
+                options.ProbeTimeout = TimeSpan.FromSeconds(1);
+                options.NumMissedProbesLimit = 2;
+                options.NumVotesForDeathDeclaration = 1;
+            });
+            siloBuilder.AddKafkaStreams(ProviderName, kafka =>
+            {
+                kafka.ConfigureKafka(options =>
+                {
+                    options.BootstrapServers = configuration["Kafka:Bootstrap"]!;
+                    options.ConsumerGroup = configuration["Kafka:Group"]!;
+                    options.CommitInterval = TimeSpan.FromMilliseconds(int.Parse(configuration["Kafka:CommitIntervalMs"]!, CultureInfo.InvariantCulture));
+                    options.MaxRecordBytes = int.Parse(configuration["Kafka:MaxRecordBytes"]!, CultureInfo.InvariantCulture);
+                    options.AddTopic(Namespace);
+                    options.Topics.Add(new StreamGrains.Kafka.KafkaTopicOptions { Name = PublishedTopic, Partitions = Partitions, Consume = false });
+                });
+                kafka.UseDataAdapter(_ => new StreamEventDataAdapter());
+            });
+        }
+    }
+}
