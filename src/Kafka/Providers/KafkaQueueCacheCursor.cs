@@ -45,6 +45,8 @@ internal sealed class KafkaQueueCacheCursor : IQueueCacheCursor
         return _current is not null;
     }
 
+    public QueueCacheCursorMoveResult MoveNextWithResult() => MoveNext() ? QueueCacheCursorMoveResult.Success : QueueCacheCursorMoveResult.NoData;
+
     public void Refresh(StreamSequenceToken token)
     {
         // A cursor always knows its position; new entries of its stream are found by the next MoveNext.
