@@ -43,6 +43,15 @@ public sealed class KafkaSettings
     /// <summary>The consumer group whose committed offsets the platform reads and writes.</summary>
     public string ConsumerGroup { get; set; } = "streamgrains";
 
+    /// <summary>How often delivered offsets are committed; after a crash at most about this much is delivered again.</summary>
+    public TimeSpan CommitInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Where to start partitions the consumer group has no offset for: <c>Earliest</c> or <c>Latest</c>.</summary>
+    public string StartFrom { get; set; } = "Earliest";
+
+    /// <summary>Records larger than this many bytes are dead-lettered as <c>oversized</c>.</summary>
+    public int MaxRecordBytes { get; set; } = 1024 * 1024;
+
     /// <summary>Extra librdkafka properties for every client (e.g. <c>security.protocol</c>, <c>sasl.mechanism</c>).</summary>
     public Dictionary<string, string> Properties { get; set; } = new(StringComparer.Ordinal);
 

@@ -29,6 +29,9 @@ internal sealed class StreamGrainsOptionsValidator : IValidateOptions<StreamGrai
         Require(IsTopicName(kafka.InputTopic), "Kafka:InputTopic", $"'{kafka.InputTopic}' is not a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -).");
         Require(!string.IsNullOrEmpty(kafka.DeadLetterSuffix) && IsTopicName(kafka.DeadLetterTopic), "Kafka:DeadLetterSuffix", $"'{kafka.DeadLetterSuffix}' does not make a valid dead-letter topic name.");
         Require(!string.IsNullOrWhiteSpace(kafka.ConsumerGroup), "Kafka:ConsumerGroup", "must not be empty.");
+        Require(kafka.CommitInterval >= TimeSpan.FromMilliseconds(100) && kafka.CommitInterval <= TimeSpan.FromHours(1), "Kafka:CommitInterval", $"must be between 00:00:00.1 and 01:00:00, was {kafka.CommitInterval}.");
+        Require(kafka.StartFrom is "Earliest" or "Latest", "Kafka:StartFrom", $"must be Earliest or Latest, was '{kafka.StartFrom}'.");
+        Require(kafka.MaxRecordBytes >= 64, "Kafka:MaxRecordBytes", $"must be at least 64, was {kafka.MaxRecordBytes}.");
         if (!kafka.IsEmbedded)
         {
             foreach (var server in kafka.BootstrapServers!.Split(',', StringSplitOptions.TrimEntries))

@@ -3,6 +3,10 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using StreamGrains.Events;
+using StreamGrains.Kafka;
+using StreamGrains.Kafka.Health;
+using StreamGrains.Kafka.Hosting;
 using StreamGrains.Silo.Api;
 using StreamGrains.Silo.Configuration;
 using StreamGrains.Silo.Demo;
@@ -35,11 +39,12 @@ internal static class StreamGrainsSilo
         builder.Services.AddSingleton<KafkaMetadataReader>();
         builder.Services.AddSingleton<SiloReadiness>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloReadiness>());
+        builder.Services.AddSingleton(new KafkaStreamHealthCheck(FillStreamOptions(new KafkaStreamOptions(), options.Kafka, kafka), TimeSpan.FromSeconds(2)));
         builder.Services.AddHealthChecks()
             .AddCheck<SiloReadiness>("orleans-silo", tags: ["ready"])
-            .AddCheck<KafkaReadiness>("kafka", tags: ["ready"]);
+            .AddCheck<KafkaStreamHealthCheck>("kafka", tags: ["ready"]);
 
-        builder.UseOrleans(silo => ConfigureSilo(silo, options));
+        builder.UseOrleans(silo => ConfigureSilo(silo, options, kafka));
 
         if (options.Demo.Enabled ?? kafka.IsEmbedded)
         {
@@ -79,7 +84,25 @@ internal static class StreamGrainsSilo
         return errors.Count == 0 ? options : throw new ConfigurationException(errors);
     }
 
-    private static void ConfigureSilo(ISiloBuilder silo, StreamGrainsOptions options)
+    /// <summary>Fills the Kafka stream provider's options: the input topic is the <c>events</c> stream namespace.</summary>
+    internal static KafkaStreamOptions FillStreamOptions(KafkaStreamOptions streams, KafkaSettings settings, KafkaEnvironment kafka)
+    {
+        streams.BootstrapServers = kafka.BootstrapServers;
+        streams.ConsumerGroup = settings.ConsumerGroup;
+        streams.CommitInterval = settings.CommitInterval;
+        streams.StartFrom = Enum.Parse<Confluent.Kafka.AutoOffsetReset>(settings.StartFrom);
+        streams.DeadLetterSuffix = settings.DeadLetterSuffix;
+        streams.MaxRecordBytes = settings.MaxRecordBytes;
+        streams.AddTopic(settings.InputTopic, partitions: kafka.IsEmbedded ? settings.Partitions : 0, streamNamespace: StreamNames.Events);
+        foreach (var (key, value) in settings.Properties)
+        {
+            streams.Properties[key] = value;
+        }
+
+        return streams;
+    }
+
+    private static void ConfigureSilo(ISiloBuilder silo, StreamGrainsOptions options, KafkaEnvironment kafkaEnvironment)
     {
         var cluster = options.Cluster;
         var primary = cluster.PrimarySiloPort is { } primaryPort ? new IPEndPoint(IPAddress.Loopback, primaryPort) : null;
@@ -99,6 +122,11 @@ internal static class StreamGrainsSilo
                 break;
         }
 
+        silo.AddKafkaStreams(StreamNames.Provider, kafka =>
+        {
+            kafka.ConfigureKafka(o => FillStreamOptions(o, options.Kafka, kafkaEnvironment));
+            kafka.UseDataAdapter(_ => new StreamEventDataAdapter());
+        });
         silo.AddDashboard();
     }
 }
