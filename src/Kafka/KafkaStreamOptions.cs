@@ -33,7 +33,7 @@ public sealed class KafkaStreamOptions
     public TimeSpan CommitInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The most records one read of a partition hands to the cache.</summary>
-    public int MaxBatchSize { get; set; } = 2000;
+    public int MaxBatchSize { get; set; } = 10_000;
 
     /// <summary>Records larger than this (key plus value) are dead-lettered with reason <c>oversized</c>.</summary>
     public int MaxRecordBytes { get; set; } = 1024 * 1024;
@@ -82,7 +82,7 @@ public sealed class KafkaTopicOptions
 public sealed class KafkaQueueCacheOptions
 {
     /// <summary>The most records one partition's cache holds; reading the partition pauses when it is full.</summary>
-    public int MaxRecords { get; set; } = 16_384;
+    public int MaxRecords { get; set; } = 32_768;
 
     /// <summary>
     /// How long delivered records stay cached so that subscriptions can be rewound to their tokens. Delivered records

@@ -318,14 +318,15 @@ public static class StreamEventJson
 
         if (reader.TokenType == JsonTokenType.String)
         {
-            var text = reader.GetString()!;
-            if (HasOffset(text) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed) && text.Contains('T', StringComparison.OrdinalIgnoreCase))
+            // The reader's ISO 8601 parser is fast; RFC 3339 also wants the 'T' and an explicit offset.
+            var raw = reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan;
+            if (!reader.ValueIsEscaped && HasOffset(raw) && raw.Length > 10 && (raw[10] | 0x20) == 't' && reader.TryGetDateTimeOffset(out var parsed))
             {
                 timestamp = parsed;
                 return true;
             }
 
-            rejection = Invalid($"ts must be RFC 3339 with an offset (e.g. 2026-11-24T10:00:00.123Z), was '{Truncate(text)}'.");
+            rejection = Invalid($"ts must be RFC 3339 with an offset (e.g. 2026-11-24T10:00:00.123Z), was '{Truncate(reader.GetString()!)}'.");
             return false;
         }
 
@@ -336,7 +337,7 @@ public static class StreamEventJson
     private const long MinEpochMs = 0;
     private const long MaxEpochMs = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
 
-    private static bool HasOffset(string text)
+    private static bool HasOffset(ReadOnlySpan<byte> text)
     {
         if (text.Length < 20)
         {
@@ -344,13 +345,13 @@ public static class StreamEventJson
         }
 
         var last = text[^1];
-        if (last is 'Z' or 'z')
+        if (last is (byte)'Z' or (byte)'z')
         {
             return true;
         }
 
         // ...+hh:mm or ...-hh:mm
-        return text.Length >= 25 && text[^6] is '+' or '-' && text[^3] == ':';
+        return text.Length >= 25 && text[^6] is (byte)'+' or (byte)'-' && text[^3] == (byte)':';
     }
 
     private static bool ReadAttributes(ref Utf8JsonReader reader, out Dictionary<string, AttributeValue>? attributes, out EventRejection? rejection)

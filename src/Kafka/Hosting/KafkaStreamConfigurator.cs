@@ -19,7 +19,14 @@ public sealed class SiloKafkaStreamConfigurator : SiloPersistentStreamConfigurat
         : base(name, configureServicesDelegate, KafkaAdapterFactory.Create)
     {
         ConfigureDelegate(services => KafkaStreamServices.Add(services, name));
+
+        // Orleans polls a queue every 100 ms by default and pauses a queue while a new stream registers with pub-sub;
+        // with many entities that pause recurs, so poll sooner. An idle poll costs one non-blocking librdkafka call.
+        this.ConfigurePullingAgent(ob => ob.Configure(options => options.GetQueueMsgsTimerPeriod = DefaultPollPeriod));
     }
+
+    /// <summary>How often the pulling agent polls a partition's queue unless configured otherwise.</summary>
+    public static TimeSpan DefaultPollPeriod { get; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Configures the provider's options.</summary>
     /// <param name="configure">Sets the options.</param>

@@ -2,9 +2,10 @@ namespace StreamGrains.Kafka.Providers;
 
 /// <summary>
 /// The events of one stream taken from one read of one partition, in offset order. Packing a stream's events together
-/// makes one grain call deliver many of them (a grain call per event is the cost to design around).
+/// makes one grain call deliver many of them (a grain call per event is the cost to design around). Never changed
+/// after it is made, so Orleans passes it to local grains without copying.
 /// </summary>
-[GenerateSerializer, Alias("sg.kafka.batch")]
+[GenerateSerializer, Immutable, Alias("sg.kafka.batch")]
 public sealed class KafkaBatchContainer : IBatchContainer
 {
     /// <summary>Creates a container.</summary>
