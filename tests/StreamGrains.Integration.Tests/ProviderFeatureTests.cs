@@ -95,14 +95,24 @@ public sealed class ProviderFeatureTests
     }
 
     [Fact]
-    public async Task A_grain_publishes_to_the_partition_that_the_default_partitioner_names_for_its_key()
+    public async Task Grains_and_clients_publish_to_the_partition_that_the_default_partitioner_names_for_the_key()
     {
         await using var test = KafkaTestCluster.StartBroker();
         var cluster = await test.StartSilosAsync(silos: 1);
         var keys = Enumerable.Range(0, 40).Select(i => $"merchant-{i}").ToList();
-        foreach (var key in keys)
+        foreach (var key in keys.Take(30))
         {
             await cluster.Client.GetGrain<IPublisherGrain>(key).Publish(3);
+        }
+
+        // The cluster client publishes through the same provider.
+        foreach (var key in keys.Skip(30))
+        {
+            var stream = cluster.Client.GetStreamProvider(KafkaTestCluster.ProviderName).GetStream<StreamEvent>(KafkaTestCluster.PublishedTopic, key);
+            for (var i = 0; i < 3; i++)
+            {
+                await stream.OnNextAsync(new StreamEvent { Id = $"{key}-client-{i}", Entity = key, Type = "published", Timestamp = DateTimeOffset.UtcNow, Value = i });
+            }
         }
 
         // The same keys through librdkafka's murmur2_random, the Java client's default, to a twin topic.

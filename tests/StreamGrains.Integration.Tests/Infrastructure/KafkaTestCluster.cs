@@ -51,6 +51,7 @@ internal sealed class KafkaTestCluster : IAsyncDisposable
         builder.Properties["Kafka:CommitIntervalMs"] = ((int)(commitInterval ?? TimeSpan.FromSeconds(1)).TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         builder.Properties["Kafka:MaxRecordBytes"] = maxRecordBytes.ToString(CultureInfo.InvariantCulture);
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        builder.AddClientBuilderConfigurator<ClientConfigurator>();
         var cluster = builder.Build();
         await cluster.DeployAsync();
         Cluster = cluster;
@@ -111,6 +112,26 @@ internal sealed class KafkaTestCluster : IAsyncDisposable
         Kafka.Dispose();
     }
 
+    private static void Configure(StreamGrains.Kafka.KafkaStreamOptions options, IConfiguration configuration)
+    {
+        options.BootstrapServers = configuration["Kafka:Bootstrap"]!;
+        options.ConsumerGroup = configuration["Kafka:Group"]!;
+        options.CommitInterval = TimeSpan.FromMilliseconds(int.Parse(configuration["Kafka:CommitIntervalMs"]!, CultureInfo.InvariantCulture));
+        options.MaxRecordBytes = int.Parse(configuration["Kafka:MaxRecordBytes"]!, CultureInfo.InvariantCulture);
+        options.AddTopic(Namespace);
+        options.Topics.Add(new StreamGrains.Kafka.KafkaTopicOptions { Name = PublishedTopic, Partitions = Partitions, Consume = false });
+    }
+
+    private sealed class ClientConfigurator : IClientBuilderConfigurator
+    {
+        public void Configure(IConfiguration configuration, IClientBuilder clientBuilder) =>
+            clientBuilder.AddKafkaStreams(ProviderName, kafka =>
+            {
+                kafka.ConfigureKafka(options => KafkaTestCluster.Configure(options, configuration));
+                kafka.UseDataAdapter(_ => new StreamEventDataAdapter());
+            });
+    }
+
     private sealed class SiloConfigurator : ISiloConfigurator
     {
         public void Configure(ISiloBuilder siloBuilder)
@@ -125,15 +146,7 @@ internal sealed class KafkaTestCluster : IAsyncDisposable
             });
             siloBuilder.AddKafkaStreams(ProviderName, kafka =>
             {
-                kafka.ConfigureKafka(options =>
-                {
-                    options.BootstrapServers = configuration["Kafka:Bootstrap"]!;
-                    options.ConsumerGroup = configuration["Kafka:Group"]!;
-                    options.CommitInterval = TimeSpan.FromMilliseconds(int.Parse(configuration["Kafka:CommitIntervalMs"]!, CultureInfo.InvariantCulture));
-                    options.MaxRecordBytes = int.Parse(configuration["Kafka:MaxRecordBytes"]!, CultureInfo.InvariantCulture);
-                    options.AddTopic(Namespace);
-                    options.Topics.Add(new StreamGrains.Kafka.KafkaTopicOptions { Name = PublishedTopic, Partitions = Partitions, Consume = false });
-                });
+                kafka.ConfigureKafka(options => KafkaTestCluster.Configure(options, configuration));
                 kafka.UseDataAdapter(_ => new StreamEventDataAdapter());
             });
         }
