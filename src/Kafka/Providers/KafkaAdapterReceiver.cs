@@ -215,7 +215,15 @@ internal sealed partial class KafkaAdapterReceiver(
         {
             while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
             {
-                await partition.Checkpointer.FlushAsync(stopping).ConfigureAwait(false);
+                try
+                {
+                    await partition.Checkpointer.FlushAsync(stopping).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // A failing commit gate must not end the loop: the next tick tries again.
+                    LogCommitLoopFailed(logger, ex, partition.Topic, partition.Partition.Partition.Value);
+                }
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -237,6 +245,9 @@ internal sealed partial class KafkaAdapterReceiver(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not dead-letter records of {Topic}[{Partition}]; reading again from offset {Offset}")]
     private static partial void LogDeadLetterFailed(ILogger logger, Exception exception, string topic, int partition, long offset);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Committing {Topic}[{Partition}] failed; trying again next interval")]
+    private static partial void LogCommitLoopFailed(ILogger logger, Exception exception, string topic, int partition);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The final commit of {Topic}[{Partition}] timed out; its last delivered records may be delivered again")]
     private static partial void LogFinalCommitTimedOut(ILogger logger, string topic, int partition);
