@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using StreamGrains.Kafka.Providers;
 
@@ -18,10 +19,13 @@ public sealed class KafkaStreamHealthCheck : IHealthCheck, IDisposable
     /// <summary>Creates the check.</summary>
     /// <param name="options">The provider's options.</param>
     /// <param name="timeout">How long Kafka may take to answer.</param>
-    public KafkaStreamHealthCheck(KafkaStreamOptions options, TimeSpan timeout)
+    /// <param name="logger">Where librdkafka's own messages go (at debug level); null drops them.</param>
+    public KafkaStreamHealthCheck(KafkaStreamOptions options, TimeSpan timeout, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _admin = new AdminClientBuilder(KafkaClientConfigs.Admin(options, "streamgrains-health")).Build();
+        _admin = new AdminClientBuilder(KafkaClientConfigs.Admin(options, "streamgrains-health"))
+            .SetLogHandler((_, message) => logger?.LogDebug("librdkafka {Level}: {Message}", message.Level, message.Message))
+            .Build();
         _topics = options.Topics.Select(t => t.Name).ToList();
         _bootstrapServers = options.BootstrapServers;
         _timeout = timeout;

@@ -18,7 +18,15 @@ public sealed class SiloKafkaStreamConfigurator : SiloPersistentStreamConfigurat
     public SiloKafkaStreamConfigurator(string name, Action<Action<IServiceCollection>> configureServicesDelegate)
         : base(name, configureServicesDelegate, KafkaAdapterFactory.Create)
     {
-        ConfigureDelegate(services => KafkaStreamServices.Add(services, name));
+        ConfigureDelegate(services =>
+        {
+            KafkaStreamServices.Add(services, name);
+            if (!services.Any(d => d.ServiceType == typeof(Statistics.KafkaPartitionReporter)))
+            {
+                services.AddSingleton<Statistics.KafkaPartitionReporter>();
+                services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Statistics.KafkaPartitionReporter>());
+            }
+        });
 
         // Orleans polls a queue every 100 ms by default and pauses a queue while a new stream registers with pub-sub;
         // with many entities that pause recurs, so poll sooner. An idle poll costs one non-blocking librdkafka call.

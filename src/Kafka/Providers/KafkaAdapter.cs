@@ -2,6 +2,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using StreamGrains.Kafka.DataAdapters;
 using StreamGrains.Kafka.Statistics;
+using StreamGrains.Kafka.Tracing;
 
 namespace StreamGrains.Kafka.Providers;
 
@@ -38,6 +39,7 @@ internal sealed class KafkaAdapter(
         var topic = mapper.TopicOf(streamId);
         var key = KafkaQueueMapper.KeyBytes(streamId);
         var keyText = KafkaQueueMapper.KeyText(streamId);
+        using var publish = KafkaTracing.StartPublish(topic.Topic, requestContext);
         var writes = new List<Task<DeliveryResult<byte[]?, byte[]?>>>();
         foreach (var evt in events)
         {
@@ -47,7 +49,14 @@ internal sealed class KafkaAdapter(
             }
 
             var value = dataAdapter.Encode(keyText, evt);
-            writes.Add(producer.ProduceAsync(topic.Topic, new Message<byte[]?, byte[]?> { Key = key, Value = value }));
+            Headers? headers = null;
+            if (publish is not null)
+            {
+                headers = [];
+                KafkaTracing.Inject(publish, headers);
+            }
+
+            writes.Add(producer.ProduceAsync(topic.Topic, new Message<byte[]?, byte[]?> { Key = key, Value = value, Headers = headers }));
         }
 
         await Task.WhenAll(writes).ConfigureAwait(false);

@@ -62,7 +62,7 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
     public IReadOnlyList<KafkaPartitionStatus> Partitions =>
         _partitions.Values
             .OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition.Partition.Value)
-            .Select(p => new KafkaPartitionStatus(p.Topic, p.Partition.Partition.Value, p.Owner, p.ReadUpTo, p.Checkpointer.DeliveredOffset, p.Checkpointer.CommittedOffset))
+            .Select(p => new KafkaPartitionStatus(p.Topic, p.Partition.Partition.Value, p.Owner, p.ReadUpTo, p.Checkpointer.DeliveredOffset, p.Checkpointer.CommittedOffset, p.Lag?.Invoke()))
             .ToList();
 
     /// <summary>The topics with their partition counts.</summary>
@@ -83,7 +83,7 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
         }
 
         var dataAdapter = services.GetKeyedService<IKafkaDataAdapter>(name) ?? services.GetService<IKafkaDataAdapter>() ?? new KafkaRawDataAdapter();
-        var owner = services.GetService<ILocalSiloDetails>()?.SiloAddress.ToString() ?? $"client-{Environment.ProcessId}";
+        var owner = services.GetService<ILocalSiloDetails>()?.SiloAddress.ToParsableString() ?? $"client-{Environment.ProcessId}";
         var factory = new KafkaAdapterFactory(
             name,
             options,
@@ -183,28 +183,4 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka producer of stream provider {Provider}: {Code} {Reason}")]
     private static partial void LogProducerError(ILogger logger, string provider, string code, string reason);
-}
-
-/// <summary>One partition as this process sees it.</summary>
-/// <param name="Topic">The topic.</param>
-/// <param name="Partition">The partition.</param>
-/// <param name="Owner">The silo reading it now, if this process does.</param>
-/// <param name="ReadUpTo">The offset after the last record read here, or -1.</param>
-/// <param name="DeliveredOffset">The offset before which every event was delivered, or -1.</param>
-/// <param name="CommittedOffset">The offset this process committed last, or -1.</param>
-public sealed record KafkaPartitionStatus(string Topic, int Partition, string? Owner, long ReadUpTo, long DeliveredOffset, long CommittedOffset);
-
-/// <summary>The Kafka stream provider factories of this process, by provider name.</summary>
-public sealed class KafkaAdapterFactoryRegistry
-{
-    private readonly ConcurrentDictionary<string, KafkaAdapterFactory> _factories = new(StringComparer.Ordinal);
-
-    /// <summary>The factory of a provider, once Orleans created it.</summary>
-    /// <param name="name">The provider name.</param>
-    public KafkaAdapterFactory? Get(string name) => _factories.GetValueOrDefault(name);
-
-    /// <summary>Every factory.</summary>
-    public IReadOnlyCollection<KafkaAdapterFactory> All => _factories.Values.ToList();
-
-    internal void Add(KafkaAdapterFactory factory) => _factories[factory.Name] = factory;
 }

@@ -2,6 +2,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using StreamGrains.Kafka.DataAdapters;
 using StreamGrains.Kafka.Statistics;
+using StreamGrains.Kafka.Tracing;
 
 namespace StreamGrains.Kafka.Providers;
 
@@ -39,6 +40,7 @@ internal sealed partial class KafkaAdapterReceiver(
         _consumer = consumer;
         partition.Checkpointer.Bind(consumer);
         partition.Owner = ownerName;
+        partition.Lag = Lag;
         _lagTracking = metrics.TrackLag(tp, Lag);
         _commitLoop = CommitLoopAsync(_stopping.Token);
         LogStarted(logger, tp.Topic, tp.Partition.Value, options.ConsumerGroup, options.StartFrom.ToString());
@@ -65,7 +67,7 @@ internal sealed partial class KafkaAdapterReceiver(
         }
 
         long bytes = 0;
-        var streams = new Dictionary<string, (List<object> Events, List<long> Offsets, long LastTimestampMs)>(StringComparer.Ordinal);
+        var streams = new Dictionary<string, (List<object> Events, List<long> Offsets, long LastTimestampMs, List<string?>? TraceParents)>(StringComparer.Ordinal);
         List<(KafkaInboundRecord, string, string)>? rejected = null;
         foreach (var record in records)
         {
@@ -73,6 +75,7 @@ internal sealed partial class KafkaAdapterReceiver(
             var inbound = new KafkaInboundRecord(record.Topic, record.Partition.Value, record.Offset.Value, message.Key, message.Value, message.Headers, message.Timestamp);
             var size = (message.Key?.Length ?? 0) + (message.Value?.Length ?? 0);
             bytes += size;
+            using var receive = KafkaTracing.StartReceive(record.Topic, record.Partition.Value, record.Offset.Value, message.Headers);
             KafkaDecodeResult decoded;
             if (size > options.MaxRecordBytes)
             {
@@ -92,6 +95,7 @@ internal sealed partial class KafkaAdapterReceiver(
 
             if (!decoded.IsSuccess)
             {
+                receive?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, decoded.RejectionReason);
                 (rejected ??= []).Add((inbound, decoded.RejectionReason ?? "rejected", decoded.RejectionDetail ?? string.Empty));
                 continue;
             }
@@ -99,12 +103,18 @@ internal sealed partial class KafkaAdapterReceiver(
             ref var stream = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(streams, decoded.StreamKey!, out var exists);
             if (!exists)
             {
-                stream = ([], [], 0);
+                stream = ([], [], 0, null);
+            }
+
+            if (receive is not null && stream.TraceParents is null)
+            {
+                stream.TraceParents = [.. Enumerable.Repeat<string?>(null, stream.Events.Count)];
             }
 
             stream.Events.Add(decoded.Event!);
             stream.Offsets.Add(record.Offset.Value);
             stream.LastTimestampMs = message.Timestamp.UnixTimestampMs;
+            stream.TraceParents?.Add(receive?.Id);
         }
 
         var first = records[0];
@@ -132,7 +142,7 @@ internal sealed partial class KafkaAdapterReceiver(
         var containers = new List<IBatchContainer>(streams.Count);
         foreach (var (key, stream) in streams)
         {
-            containers.Add(new KafkaBatchContainer(KafkaQueueMapper.StreamIdOf(topic, key), first.Partition.Value, stream.Events, stream.Offsets, stream.LastTimestampMs));
+            containers.Add(new KafkaBatchContainer(KafkaQueueMapper.StreamIdOf(topic, key), first.Partition.Value, stream.Events, stream.Offsets, stream.LastTimestampMs, traceParents: stream.TraceParents));
         }
 
         return containers;
@@ -165,6 +175,7 @@ internal sealed partial class KafkaAdapterReceiver(
         if (partition.Owner == ownerName)
         {
             partition.Owner = null;
+            partition.Lag = null;
         }
 
         Dispose();

@@ -15,7 +15,9 @@ public sealed class KafkaBatchContainer : IBatchContainer
     /// <param name="offsets">The offset of each event's record.</param>
     /// <param name="lastTimestampMs">The Kafka timestamp of the last record (Unix milliseconds), for delivery latency.</param>
     /// <param name="requestContext">Orleans request context to import on delivery, if any.</param>
-    public KafkaBatchContainer(StreamId streamId, int partition, List<object> events, List<long> offsets, long lastTimestampMs, Dictionary<string, object>? requestContext = null)
+    /// <param name="traceParents">Each event's trace context (W3C <c>traceparent</c>), or null when none is traced.</param>
+    /// <param name="deliveryTraceParent">The trace context of the delivery under way, imported into the consumer's request context.</param>
+    public KafkaBatchContainer(StreamId streamId, int partition, List<object> events, List<long> offsets, long lastTimestampMs, Dictionary<string, object>? requestContext = null, List<string?>? traceParents = null, string? deliveryTraceParent = null)
     {
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(offsets);
@@ -30,6 +32,8 @@ public sealed class KafkaBatchContainer : IBatchContainer
         Offsets = offsets;
         LastTimestampMs = lastTimestampMs;
         RequestContext = requestContext;
+        TraceParents = traceParents;
+        DeliveryTraceParent = deliveryTraceParent;
     }
 
     /// <inheritdoc />
@@ -49,6 +53,12 @@ public sealed class KafkaBatchContainer : IBatchContainer
 
     /// <summary>Request context captured when the events were published from Orleans.</summary>
     [Id(5)] public Dictionary<string, object>? RequestContext { get; }
+
+    /// <summary>Each event's trace context (W3C <c>traceparent</c>), or null when no event is traced.</summary>
+    [Id(6)] public List<string?>? TraceParents { get; }
+
+    /// <summary>The trace context of the delivery under way, if traced.</summary>
+    [Id(7)] public string? DeliveryTraceParent { get; }
 
     /// <summary>The offset of the first event.</summary>
     public long FirstOffset => Offsets[0];
@@ -74,18 +84,30 @@ public sealed class KafkaBatchContainer : IBatchContainer
     /// <inheritdoc />
     public bool ImportRequestContext()
     {
-        if (RequestContext is null || RequestContext.Count == 0)
+        var imported = false;
+        if (RequestContext is { Count: > 0 })
         {
-            return false;
+            foreach (var (key, value) in RequestContext)
+            {
+                Orleans.Runtime.RequestContext.Set(key, value);
+            }
+
+            imported = true;
         }
 
-        foreach (var (key, value) in RequestContext)
+        if (DeliveryTraceParent is not null)
         {
-            Orleans.Runtime.RequestContext.Set(key, value);
+            // Orleans' activity propagation reads the W3C fields from the request context.
+            Orleans.Runtime.RequestContext.Set(Tracing.KafkaTracing.TraceParentHeader, DeliveryTraceParent);
+            imported = true;
         }
 
-        return true;
+        return imported;
     }
+
+    /// <summary>This container as delivered under the trace context <paramref name="traceParent"/>.</summary>
+    internal KafkaBatchContainer WithDeliveryTrace(string traceParent) =>
+        new(StreamId, Partition, Events, Offsets, LastTimestampMs, RequestContext, TraceParents, traceParent);
 
     /// <summary>This container without the events before <paramref name="offset"/> (for rewinds into its middle), or null if none is left.</summary>
     /// <param name="offset">The first offset to keep.</param>
@@ -99,7 +121,7 @@ public sealed class KafkaBatchContainer : IBatchContainer
         var start = Offsets.FindIndex(o => o >= offset);
         return start < 0
             ? null
-            : new KafkaBatchContainer(StreamId, Partition, Events.GetRange(start, Events.Count - start), Offsets.GetRange(start, Offsets.Count - start), LastTimestampMs, RequestContext);
+            : new KafkaBatchContainer(StreamId, Partition, Events.GetRange(start, Events.Count - start), Offsets.GetRange(start, Offsets.Count - start), LastTimestampMs, RequestContext, TraceParents?.GetRange(start, TraceParents.Count - start));
     }
 
     /// <inheritdoc />

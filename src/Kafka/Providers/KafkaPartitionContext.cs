@@ -26,4 +26,7 @@ internal sealed class KafkaPartitionContext(TopicPartition partition, KafkaCheck
 
     /// <summary>The silo reading the partition now (for /api/info); null while nobody on this silo does.</summary>
     public volatile string? Owner;
+
+    /// <summary>The reader's lag, while this silo reads the partition.</summary>
+    public volatile Func<long?>? Lag;
 }

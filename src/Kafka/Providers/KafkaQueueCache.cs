@@ -203,6 +203,8 @@ internal sealed partial class KafkaQueueCache : IQueueCache
     {
         lock (_gate)
         {
+            cursor.Delivery?.Dispose();
+            cursor.Delivery = null;
             if (cursor.Current is { } done)
             {
                 cursor.Current = null;
@@ -226,6 +228,12 @@ internal sealed partial class KafkaQueueCache : IQueueCache
 
                 cursor.StartOffset = null;
                 cursor.Current = entry;
+                if (batch.TraceParents is { } traceParents && Tracing.KafkaTracing.StartDeliver(entry.Stream.Id.GetNamespace() ?? _partition.Topic, traceParents) is { } delivery)
+                {
+                    cursor.Delivery = delivery;
+                    batch = batch.WithDeliveryTrace(delivery.Id!);
+                }
+
                 return batch;
             }
 
@@ -240,6 +248,8 @@ internal sealed partial class KafkaQueueCache : IQueueCache
     {
         lock (_gate)
         {
+            cursor.Delivery?.Dispose();
+            cursor.Delivery = null;
             var stream = cursor.Stream;
             stream.Cursors.Remove(cursor);
             if (stream.Entries.Count == 0 && stream.Cursors.Count == 0)

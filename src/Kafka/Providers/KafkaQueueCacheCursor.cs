@@ -29,6 +29,9 @@ internal sealed class KafkaQueueCacheCursor : IQueueCacheCursor
     /// <summary>The entry handed out last and not yet known to be delivered.</summary>
     internal KafkaQueueCache.Entry? Current { get; set; }
 
+    /// <summary>The span of the delivery under way, when its events are traced; it ends when the cursor moves on.</summary>
+    internal System.Diagnostics.Activity? Delivery { get; set; }
+
     /// <summary>The oldest entry of its stream this cursor has not delivered.</summary>
     internal long LowestUndeliveredSeq => Current?.Seq ?? NextSeq;
 

@@ -4,6 +4,9 @@ using Orleans.Runtime;
 using StreamGrains.Silo.Configuration;
 using StreamGrains.Silo.Kafka;
 using Microsoft.Extensions.Options;
+using StreamGrains.Events;
+using StreamGrains.Kafka.Providers;
+using StreamGrains.Kafka.Statistics;
 
 namespace StreamGrains.Silo.Api;
 
@@ -29,9 +32,12 @@ internal static class InfoEndpoints
         ILocalSiloDetails silo,
         KafkaEnvironment kafka,
         KafkaMetadataReader metadata,
+        IGrainFactory grains,
+        KafkaAdapterFactoryRegistry providers,
         IOptions<StreamGrainsOptions> options,
         CancellationToken cancellationToken)
     {
+        var partitions = await PartitionsAsync(grains, providers).ConfigureAwait(false);
         IReadOnlyList<TopicInfo> topics;
         string? kafkaError = null;
         try
@@ -49,8 +55,34 @@ internal static class InfoEndpoints
             Version,
             silo.SiloAddress.ToParsableString(),
             silo.ClusterId,
-            new KafkaInfo(kafka.BootstrapServers, kafka.IsEmbedded, kafka.IsEmbedded ? kafka.EmbeddedBrokerCount : null, kafka.ConsumerGroup, topics, kafkaError),
+            new KafkaInfo(kafka.BootstrapServers, kafka.IsEmbedded, kafka.IsEmbedded ? kafka.EmbeddedBrokerCount : null, kafka.ConsumerGroup, topics, partitions, kafkaError),
             options.Value.Storage.Kind);
+    }
+
+    /// <summary>Every partition the platform reads, with the silo reading it (null while nobody does) and its offsets.</summary>
+    private static async Task<IReadOnlyList<PartitionInfo>> PartitionsAsync(IGrainFactory grains, KafkaAdapterFactoryRegistry providers)
+    {
+        if (providers.Get(StreamNames.Provider) is not { } provider)
+        {
+            return [];
+        }
+
+        var owned = (await grains.GetGrain<IKafkaPartitionDirectoryGrain>(StreamNames.Provider).GetPartitions().ConfigureAwait(false))
+            .ToDictionary(p => (p.Topic, p.Partition));
+        return provider.TopicPartitions
+            .OrderBy(t => t.Key, StringComparer.Ordinal)
+            .SelectMany(t => Enumerable.Range(0, t.Value).Select(p =>
+            {
+                var status = owned.GetValueOrDefault((t.Key, p));
+                return new PartitionInfo(
+                    t.Key,
+                    p,
+                    status?.Owner,
+                    status is { ReadUpTo: >= 0 } ? status.ReadUpTo : null,
+                    status is { CommittedOffset: >= 0 } ? status.CommittedOffset : null,
+                    status?.Lag);
+            }))
+            .ToList();
     }
 
     private static string RoleOf(KafkaEnvironment kafka, string topic) => topic == kafka.DeadLetterTopic ? "dead-letter" : "input";
@@ -70,8 +102,18 @@ public sealed record InfoResponse(string Version, string SiloAddress, string Clu
 /// <param name="EmbeddedBrokers">The embedded broker count, when embedded.</param>
 /// <param name="ConsumerGroup">The platform's consumer group.</param>
 /// <param name="Topics">The platform's topics.</param>
+/// <param name="Partitions">Every partition the platform reads: who reads it and how far.</param>
 /// <param name="Error">Why the topic metadata could not be read, if it could not.</param>
-public sealed record KafkaInfo(string BootstrapServers, bool Embedded, int? EmbeddedBrokers, string ConsumerGroup, IReadOnlyList<TopicInfo> Topics, string? Error);
+public sealed record KafkaInfo(string BootstrapServers, bool Embedded, int? EmbeddedBrokers, string ConsumerGroup, IReadOnlyList<TopicInfo> Topics, IReadOnlyList<PartitionInfo> Partitions, string? Error);
+
+/// <summary>One partition the platform reads.</summary>
+/// <param name="Topic">The topic.</param>
+/// <param name="Partition">The partition.</param>
+/// <param name="Owner">The silo reading it, or null when no live silo reports it (stuck or orphaned).</param>
+/// <param name="CurrentOffset">The next offset its reader will read.</param>
+/// <param name="CommittedOffset">The offset its reader last committed for the consumer group.</param>
+/// <param name="Lag">Records not yet read.</param>
+public sealed record PartitionInfo(string Topic, int Partition, string? Owner, long? CurrentOffset, long? CommittedOffset, long? Lag);
 
 /// <summary>One topic of the platform.</summary>
 /// <param name="Name">The topic name.</param>

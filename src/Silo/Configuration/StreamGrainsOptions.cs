@@ -17,6 +17,50 @@ public sealed class StreamGrainsOptions
 
     /// <summary>The demo traffic generator.</summary>
     public DemoSettings Demo { get; set; } = new();
+
+    /// <summary>OpenTelemetry: metrics, traces and logs.</summary>
+    public TelemetrySettings Telemetry { get; set; } = new();
+}
+
+/// <summary>The <c>StreamGrains:Telemetry</c> section.</summary>
+public sealed class TelemetrySettings
+{
+    /// <summary>The service name in every metric, span and log record.</summary>
+    public string ServiceName { get; set; } = "streamgrains";
+
+    /// <summary>Serve Prometheus' scrape endpoint at <c>/metrics</c>.</summary>
+    public bool Prometheus { get; set; } = true;
+
+    /// <summary>
+    /// The share of records without a <c>traceparent</c> header that start a trace (0 to 1). Records that carry one
+    /// always continue their trace when it was sampled upstream.
+    /// </summary>
+    public double TraceSampleRatio { get; set; } = 0.001;
+
+    /// <summary>Export to an OpenTelemetry collector.</summary>
+    public OtlpSettings Otlp { get; set; } = new();
+}
+
+/// <summary>The <c>StreamGrains:Telemetry:Otlp</c> section.</summary>
+public sealed class OtlpSettings
+{
+    /// <summary>The collector's endpoint, e.g. <c>http://otel-collector:4317</c>; empty: no OTLP export.</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary><c>grpc</c> or <c>http/protobuf</c>.</summary>
+    public string Protocol { get; set; } = "grpc";
+
+    /// <summary>Export metrics.</summary>
+    public bool Metrics { get; set; } = true;
+
+    /// <summary>Export traces.</summary>
+    public bool Traces { get; set; } = true;
+
+    /// <summary>Export logs.</summary>
+    public bool Logs { get; set; } = true;
+
+    /// <summary>True when an endpoint is set.</summary>
+    public bool Enabled => !string.IsNullOrWhiteSpace(Endpoint);
 }
 
 /// <summary>The <c>StreamGrains:Kafka</c> section.</summary>

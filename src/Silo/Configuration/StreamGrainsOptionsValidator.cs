@@ -57,6 +57,11 @@ internal sealed class StreamGrainsOptionsValidator : IValidateOptions<StreamGrai
         Require(demo.EventsPerSecond >= 1 && demo.EventsPerSecond <= 1_000_000, "Demo:EventsPerSecond", $"must be between 1 and 1000000, was {demo.EventsPerSecond}.");
         Require(demo.Entities >= 10 && demo.Entities <= 10_000_000, "Demo:Entities", $"must be between 10 and 10000000, was {demo.Entities}.");
         Require(demo.SuspiciousShare >= 0 && demo.SuspiciousShare <= 1, "Demo:SuspiciousShare", $"must be between 0 and 1, was {demo.SuspiciousShare}.");
+        var telemetry = options.Telemetry;
+        Require(!string.IsNullOrWhiteSpace(telemetry.ServiceName), "Telemetry:ServiceName", "must not be empty.");
+        Require(telemetry.TraceSampleRatio is >= 0 and <= 1, "Telemetry:TraceSampleRatio", $"must be between 0 and 1, was {telemetry.TraceSampleRatio}.");
+        Require(!telemetry.Otlp.Enabled || Uri.TryCreate(telemetry.Otlp.Endpoint, UriKind.Absolute, out _), "Telemetry:Otlp:Endpoint", $"'{telemetry.Otlp.Endpoint}' is not an absolute URI.");
+        Require(telemetry.Otlp.Protocol is "grpc" or "http/protobuf", "Telemetry:Otlp:Protocol", $"must be grpc or http/protobuf, was '{telemetry.Otlp.Protocol}'.");
         return errors;
     }
 

@@ -39,7 +39,10 @@ internal static class StreamGrainsSilo
         builder.Services.AddSingleton<KafkaMetadataReader>();
         builder.Services.AddSingleton<SiloReadiness>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloReadiness>());
-        builder.Services.AddSingleton(new KafkaStreamHealthCheck(FillStreamOptions(new KafkaStreamOptions(), options.Kafka, kafka), TimeSpan.FromSeconds(2)));
+        builder.Services.AddSingleton(sp => new KafkaStreamHealthCheck(
+            FillStreamOptions(new KafkaStreamOptions(), options.Kafka, kafka),
+            TimeSpan.FromSeconds(2),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<KafkaStreamHealthCheck>()));
         builder.Services.AddHealthChecks()
             .AddCheck<SiloReadiness>("orleans-silo", tags: ["ready"])
             .AddCheck<KafkaStreamHealthCheck>("kafka", tags: ["ready"]);
@@ -52,6 +55,7 @@ internal static class StreamGrainsSilo
             builder.Services.AddHostedService(sp => sp.GetRequiredService<DemoTrafficGenerator>());
         }
 
+        builder.AddStreamGrainsTelemetry(options.Telemetry, $"{Environment.MachineName}:{options.Cluster.SiloPort}");
         builder.Services.AddProblemDetails();
         builder.Services.AddHostedService<StartupBanner>();
 
@@ -61,6 +65,7 @@ internal static class StreamGrainsSilo
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         app.MapInfoEndpoints();
+        app.MapStreamGrainsTelemetry(options.Telemetry);
         app.MapOrleansDashboard(routePrefix: "/dashboard");
         app.MapGet("/", () => Results.Redirect("/dashboard/")).ExcludeFromDescription();
         return app;
@@ -127,6 +132,7 @@ internal static class StreamGrainsSilo
             kafka.ConfigureKafka(o => FillStreamOptions(o, options.Kafka, kafkaEnvironment));
             kafka.UseDataAdapter(_ => new StreamEventDataAdapter());
         });
+        silo.AddActivityPropagation(); // grain calls continue the trace of the Kafka record that caused them
         silo.AddDashboard();
     }
 }

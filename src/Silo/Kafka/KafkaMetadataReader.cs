@@ -3,9 +3,11 @@ using Confluent.Kafka;
 namespace StreamGrains.Silo.Kafka;
 
 /// <summary>Reads cluster and topic metadata through one shared admin client.</summary>
-internal sealed class KafkaMetadataReader(KafkaEnvironment kafka) : IDisposable
+internal sealed class KafkaMetadataReader(KafkaEnvironment kafka, ILogger<KafkaMetadataReader> logger) : IDisposable
 {
-    private readonly IAdminClient _admin = new AdminClientBuilder(kafka.AdminConfig("streamgrains-metadata")).Build();
+    private readonly IAdminClient _admin = new AdminClientBuilder(kafka.AdminConfig("streamgrains-metadata"))
+        .SetLogHandler((_, message) => logger.LogDebug("librdkafka {Level}: {Message}", message.Level, message.Message))
+        .Build();
 
     /// <summary>The metadata of the platform's topics; throws <see cref="KafkaException"/> when Kafka does not answer in time.</summary>
     public Task<IReadOnlyList<TopicMetadata>> DescribeTopicsAsync(TimeSpan timeout, CancellationToken cancellationToken) =>

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+
+namespace StreamGrains.Kafka.Tracing;
+
+/// <summary>
+/// W3C trace context across Kafka: the provider continues the trace of a record that carries a <c>traceparent</c>
+/// header through its receipt (<c>receive</c> span) and its delivery to the consuming grain (<c>deliver</c> span), and
+/// puts the current trace into the headers of every record it publishes. A record without one starts a trace only when
+/// the tracer's sampler picks it, so tracing costs little at high rates.
+/// </summary>
+public static class KafkaTracing
+{
+    /// <summary>The activity source of the provider's spans.</summary>
+    public const string ActivitySourceName = "StreamGrains.Kafka";
+
+    /// <summary>The W3C trace-context header holding the parent span.</summary>
+    public const string TraceParentHeader = "traceparent";
+
+    /// <summary>The W3C trace-state header.</summary>
+    public const string TraceStateHeader = "tracestate";
+
+    internal static readonly ActivitySource Source = new(ActivitySourceName);
+
+    /// <summary>Starts the span of a record's receipt, as a child of its <c>traceparent</c> header if it has one.</summary>
+    internal static Activity? StartReceive(string topic, int partition, long offset, Headers? headers)
+    {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
+        var parent = Extract(headers);
+        var previous = Activity.Current;
+        Activity.Current = null; // a record without a trace context is a root: the sampler decides
+        try
+        {
+            var activity = Source.StartActivity($"receive {topic}", ActivityKind.Consumer, parent);
+            if (activity is not null && activity.IsAllDataRequested)
+            {
+                activity.SetTag("messaging.system", "kafka");
+                activity.SetTag("messaging.operation.type", "receive");
+                activity.SetTag("messaging.destination.name", topic);
+                activity.SetTag("messaging.destination.partition.id", partition);
+                activity.SetTag("messaging.kafka.offset", offset);
+            }
+
+            return activity;
+        }
+        finally
+        {
+            Activity.Current = previous;
+        }
+    }
+
+    /// <summary>Starts the span of a batch's delivery to a consumer, as a child of its first traced event.</summary>
+    internal static Activity? StartDeliver(string streamNamespace, IReadOnlyList<string?> traceParents)
+    {
+        ActivityContext parent = default;
+        List<ActivityLink>? links = null;
+        foreach (var traceParent in traceParents)
+        {
+            if (traceParent is null || !ActivityContext.TryParse(traceParent, null, isRemote: true, out var context))
+            {
+                continue;
+            }
+
+            if (parent == default)
+            {
+                parent = context;
+            }
+            else
+            {
+                (links ??= []).Add(new ActivityLink(context));
+            }
+        }
+
+        if (parent == default)
+        {
+            return null;
+        }
+
+        var previous = Activity.Current;
+        try
+        {
+            var activity = Source.StartActivity($"deliver {streamNamespace}", ActivityKind.Consumer, parent, links: links);
+            activity?.SetTag("messaging.system", "kafka");
+            activity?.SetTag("messaging.operation.type", "process");
+            return activity;
+        }
+        finally
+        {
+            Activity.Current = previous; // the span ends when the cursor moves on, not with this call
+        }
+    }
+
+    /// <summary>Starts the span of publishing to a topic, as a child of the current trace (the activity, else the grain call's request context).</summary>
+    internal static Activity? StartPublish(string topic, Dictionary<string, object>? requestContext)
+    {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
+        var parent = Activity.Current?.Context ?? default;
+        if (parent == default && requestContext?.GetValueOrDefault(TraceParentHeader) is string traceParent)
+        {
+            ActivityContext.TryParse(traceParent, requestContext.GetValueOrDefault(TraceStateHeader) as string, isRemote: true, out parent);
+        }
+
+        var activity = parent == default
+            ? Source.StartActivity($"publish {topic}", ActivityKind.Producer)
+            : Source.StartActivity($"publish {topic}", ActivityKind.Producer, parent);
+        activity?.SetTag("messaging.system", "kafka");
+        activity?.SetTag("messaging.operation.type", "send");
+        activity?.SetTag("messaging.destination.name", topic);
+        return activity;
+    }
+
+    /// <summary>Writes a span's context into record headers.</summary>
+    internal static void Inject(Activity activity, Headers headers)
+    {
+        headers.Add(TraceParentHeader, Encoding.ASCII.GetBytes(activity.Id!));
+        if (activity.TraceStateString is { Length: > 0 } state)
+        {
+            headers.Add(TraceStateHeader, Encoding.ASCII.GetBytes(state));
+        }
+    }
+
+    /// <summary>The trace context in a record's headers, or default.</summary>
+    internal static ActivityContext Extract(Headers? headers)
+    {
+        if (headers is null || !headers.TryGetLastBytes(TraceParentHeader, out var parentBytes))
+        {
+            return default;
+        }
+
+        var state = headers.TryGetLastBytes(TraceStateHeader, out var stateBytes) ? Encoding.ASCII.GetString(stateBytes) : null;
+        return ActivityContext.TryParse(Encoding.ASCII.GetString(parentBytes), state, isRemote: true, out var context) ? context : default;
+    }
+}
