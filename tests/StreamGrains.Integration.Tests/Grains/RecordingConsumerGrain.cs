@@ -22,8 +22,15 @@ public sealed class RecordingConsumerGrain : Grain, IRecordingConsumerGrain, ISt
     public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
         await handleFactory.Create<StreamEvent>().ResumeAsync(this);
 
-    public Task OnNextAsync(StreamEvent item, StreamSequenceToken? token = null)
+    public async Task OnNextAsync(StreamEvent item, StreamSequenceToken? token = null)
     {
+        if (item.Type == "forward")
+        {
+            // What a profile grain does with a decision: publish it onward, in the trace of the event that caused it.
+            var onward = this.GetStreamProvider(KafkaTestCluster.ProviderName).GetStream<StreamEvent>(KafkaTestCluster.PublishedTopic, item.Entity);
+            await onward.OnNextAsync(item with { Type = "forwarded" });
+        }
+
         var kafka = Assert.IsType<KafkaSequenceToken>(token);
         var replay = !kafka.IsAfter(_last);
         if (!replay)
@@ -33,7 +40,6 @@ public sealed class RecordingConsumerGrain : Grain, IRecordingConsumerGrain, ISt
 
         _received++;
         DeliveryLog.Record(new Delivery(item.Entity, kafka.Partition, kafka.Offset, replay, item.Id));
-        return Task.CompletedTask;
     }
 
     public Task OnCompletedAsync() => Task.CompletedTask;
