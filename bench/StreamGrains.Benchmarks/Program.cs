@@ -24,6 +24,7 @@ var records = Arg("--records", 300_000);
 var entities = Arg("--entities", 10_000);
 var partitions = Arg("--partitions", 16);
 var rounds = Arg("--rounds", 3);
+var traceRatio = new StreamGrains.Silo.Configuration.TelemetrySettings().TraceSampleRatio;
 var maxBatch = Arg("--max-batch", new StreamGrains.Kafka.KafkaStreamOptions().MaxBatchSize);
 var cacheRecords = Arg("--cache", new StreamGrains.Kafka.KafkaQueueCacheOptions().MaxRecords);
 
@@ -69,6 +70,7 @@ for (var round = 0; round <= rounds; round++)
         ("1 raw consumer + contract parsing", await RawConsumerAsync(round, parse: true, consumers: 1)),
         ($"{partitions} raw consumers + contract parsing", await RawConsumerAsync(round, parse: true, consumers: partitions)),
         ("provider -> counting grain, implicit-only pub-sub", await ProviderAsync(round, implicitOnly: true)),
+        ($"provider -> counting grain, implicit-only pub-sub, tracing at {traceRatio:P1} sampling", await ProviderAsync(round, implicitOnly: true, traceRatio)),
         ("provider -> counting grain, explicit+implicit pub-sub", await ProviderAsync(round, implicitOnly: false)),
     };
     if (round > 0)
@@ -89,6 +91,9 @@ foreach (var group in results.GroupBy(r => r.Name))
 var single = Median("1 raw consumer + contract parsing");
 var parallel = Median($"{partitions} raw consumers + contract parsing");
 Console.WriteLine();
+var untraced = Median("provider -> counting grain, implicit-only pub-sub");
+var traced = Median($"provider -> counting grain, implicit-only pub-sub, tracing at {traceRatio:P1} sampling");
+Console.WriteLine($"tracing at the default {traceRatio:P1} sampling costs {1 - (traced / untraced):P1} of the provider's throughput (medians)");
 foreach (var pubsub in new[] { "implicit-only", "explicit+implicit" })
 {
     var provider = Median($"provider -> counting grain, {pubsub} pub-sub");
@@ -149,9 +154,19 @@ async Task<double> RawConsumerAsync(int round, bool parse, int consumers)
     return rate;
 }
 
-async Task<double> ProviderAsync(int round, bool implicitOnly)
+async Task<double> ProviderAsync(int round, bool implicitOnly, double? tracing = null)
 {
-    var topic = $"provider-{round}-{(implicitOnly ? "implicit" : "explicit")}";
+    var topic = $"provider-{round}-{(implicitOnly ? "implicit" : "explicit")}{(tracing is null ? string.Empty : "-traced")}";
+
+    // Tracing as the silo sets it up: parent-based ratio sampling on the provider's source; spans go to an exporter
+    // that drops them, so that only the cost of making them is measured.
+    using var tracer = tracing is { } ratio
+        ? OpenTelemetry.Sdk.CreateTracerProviderBuilder()
+            .AddSource(StreamGrains.Kafka.Tracing.KafkaTracing.ActivitySourceName)
+            .SetSampler(new OpenTelemetry.Trace.ParentBasedSampler(new OpenTelemetry.Trace.TraceIdRatioBasedSampler(ratio)))
+            .AddProcessor(new OpenTelemetry.BatchActivityExportProcessor(new DroppingExporter()))
+            .Build()
+        : null;
     kafka.CreateTopic(topic, partitions);
     kafka.CreateTopic(topic + ".dlq", partitions);
     CountingGrain.Reset();
@@ -194,7 +209,7 @@ async Task<double> ProviderAsync(int round, bool implicitOnly)
 
     var rate = records / watch.Elapsed.TotalSeconds;
     await host.StopAsync();
-    Console.WriteLine($"round {round}: provider -> counting grain ({(implicitOnly ? "implicit-only" : "explicit+implicit")} pub-sub): {rate:N0} events/s");
+    Console.WriteLine($"round {round}: provider -> counting grain ({(implicitOnly ? "implicit-only" : "explicit+implicit")} pub-sub{(tracing is null ? string.Empty : $", tracing at {tracing:P1}")}): {rate:N0} events/s");
     return rate;
 }
 
@@ -253,4 +268,10 @@ int Arg(string name, int fallback)
 {
     var index = Array.IndexOf(args, name);
     return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+/// <summary>Drops every span: the benchmark measures making them, not shipping them.</summary>
+internal sealed class DroppingExporter : OpenTelemetry.BaseExporter<System.Diagnostics.Activity>
+{
+    public override OpenTelemetry.ExportResult Export(in OpenTelemetry.Batch<System.Diagnostics.Activity> batch) => OpenTelemetry.ExportResult.Success;
 }

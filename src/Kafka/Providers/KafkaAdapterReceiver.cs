@@ -24,6 +24,12 @@ internal sealed partial class KafkaAdapterReceiver(
 {
     private static readonly IList<IBatchContainer> Nothing = Array.Empty<IBatchContainer>();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Dictionary<string, object> _scope = new(StringComparer.Ordinal)
+    {
+        ["topic"] = partition.Topic,
+        ["partition"] = partition.Partition.Partition.Value,
+        ["consumerGroup"] = options.ConsumerGroup,
+    };
     private IConsumer<byte[]?, byte[]?>? _consumer;
     private Task? _commitLoop;
     private IDisposable? _lagTracking;
@@ -31,6 +37,7 @@ internal sealed partial class KafkaAdapterReceiver(
 
     public Task Initialize(TimeSpan timeout)
     {
+        using var scope = logger.BeginScope(_scope);
         var tp = partition.Partition;
         var consumer = new ConsumerBuilder<byte[]?, byte[]?>(KafkaClientConfigs.Consumer(options, $"{ownerName}-{tp.Topic}-{tp.Partition.Value}"))
             .SetErrorHandler((_, error) => LogKafkaError(logger, tp.Topic, tp.Partition.Value, error.Code.ToString(), error.Reason))
@@ -122,6 +129,7 @@ internal sealed partial class KafkaAdapterReceiver(
         metrics.Consumed(topic.Topic, first.Partition.Value, records.Count, bytes);
         if (rejected is not null)
         {
+            using var scope = logger.BeginScope(_scope);
             try
             {
                 await deadLetters.PublishAsync(rejected, _stopping.Token).ConfigureAwait(false);
@@ -152,6 +160,7 @@ internal sealed partial class KafkaAdapterReceiver(
 
     public async Task Shutdown(TimeSpan timeout)
     {
+        using var scope = logger.BeginScope(_scope);
         var tp = partition.Partition;
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_commitLoop is not null)
@@ -233,6 +242,7 @@ internal sealed partial class KafkaAdapterReceiver(
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     // A failing commit gate must not end the loop: the next tick tries again.
+                    using var scope = logger.BeginScope(_scope);
                     LogCommitLoopFailed(logger, ex, partition.Topic, partition.Partition.Partition.Value);
                 }
             }

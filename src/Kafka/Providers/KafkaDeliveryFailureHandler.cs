@@ -12,15 +12,25 @@ internal sealed partial class KafkaDeliveryFailureHandler(string providerName, I
 
     public Task OnDeliveryFailure(GuidId subscriptionId, string streamProviderName, StreamId streamIdentity, StreamSequenceToken? sequenceToken)
     {
+        using var scope = Scope(streamIdentity, sequenceToken);
         LogDeliveryFailure(logger, providerName, streamIdentity.ToString(), sequenceToken?.ToString() ?? "(none)", subscriptionId.Guid);
         return Task.CompletedTask;
     }
 
     public Task OnSubscriptionFailure(GuidId subscriptionId, string streamProviderName, StreamId streamIdentity, StreamSequenceToken? sequenceToken)
     {
+        using var scope = Scope(streamIdentity, sequenceToken);
         LogSubscriptionFailure(logger, providerName, streamIdentity.ToString(), sequenceToken?.ToString() ?? "(none)", subscriptionId.Guid);
         return Task.CompletedTask;
     }
+
+    private IDisposable? Scope(StreamId stream, StreamSequenceToken? token) =>
+        logger.BeginScope(new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["stream"] = stream.ToString(),
+            ["partition"] = (token as KafkaSequenceToken)?.Partition,
+            ["offset"] = token?.SequenceNumber,
+        });
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Kafka streams {Provider}: giving up delivering {Stream} at {Token} to subscription {Subscription}")]
     private static partial void LogDeliveryFailure(ILogger logger, string provider, string stream, string token, Guid subscription);
