@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Hosting;
 using Orleans.Streams;
+using OpenTelemetry.Trace;
 using StreamGrains.Benchmarks;
 using StreamGrains.Events;
 using StreamGrains.Kafka.Embedded;
@@ -163,7 +164,7 @@ async Task<double> ProviderAsync(int round, bool implicitOnly, double? tracing =
     using var tracer = tracing is { } ratio
         ? OpenTelemetry.Sdk.CreateTracerProviderBuilder()
             .AddSource(StreamGrains.Kafka.Tracing.KafkaTracing.ActivitySourceName)
-            .SetSampler(new OpenTelemetry.Trace.ParentBasedSampler(new OpenTelemetry.Trace.TraceIdRatioBasedSampler(ratio)))
+            .SetSampler(new StreamGrains.Silo.Hosting.StreamGrainsSampler(ratio))
             .AddProcessor(new OpenTelemetry.BatchActivityExportProcessor(new DroppingExporter()))
             .Build()
         : null;
@@ -184,6 +185,7 @@ async Task<double> ProviderAsync(int round, bool implicitOnly, double? tracing =
                     options.ConsumerGroup = topic;
                     options.AddTopic(topic, partitions, StreamNames.Events);
                     options.MaxBatchSize = maxBatch;
+                    options.TraceSampleRatio = tracing ?? 1.0;
                 });
                 provider.ConfigureCache(cache => cache.MaxRecords = cacheRecords);
                 provider.UseDataAdapter(_ => new StreamEventDataAdapter());

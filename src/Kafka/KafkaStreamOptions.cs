@@ -41,6 +41,13 @@ public sealed class KafkaStreamOptions
     /// <summary>The suffix of dead-letter topics: records of <c>events</c> that cannot be decoded go to <c>events.dlq</c>.</summary>
     public string DeadLetterSuffix { get; set; } = ".dlq";
 
+    /// <summary>
+    /// The share of records without a <c>traceparent</c> header for which the provider starts a trace (0 to 1). The
+    /// check costs nothing next to asking the tracer's sampler about every record; the sampler still has the last word.
+    /// Records that carry a trace context are always continued.
+    /// </summary>
+    public double TraceSampleRatio { get; set; } = 1.0;
+
     /// <summary>How long metadata look-ups (partition counts at start-up) may take.</summary>
     public TimeSpan MetadataTimeout { get; set; } = TimeSpan.FromSeconds(15);
 

@@ -32,6 +32,7 @@ internal sealed class KafkaStreamOptionsValidator(KafkaStreamOptions options, Ka
         Require(options.MaxBatchSize >= 1, $"{nameof(KafkaStreamOptions.MaxBatchSize)} must be at least 1, was {options.MaxBatchSize}.");
         Require(options.MaxRecordBytes >= 1, $"{nameof(KafkaStreamOptions.MaxRecordBytes)} must be at least 1, was {options.MaxRecordBytes}.");
         Require(!string.IsNullOrEmpty(options.DeadLetterSuffix), $"{nameof(KafkaStreamOptions.DeadLetterSuffix)} must not be empty.");
+        Require(options.TraceSampleRatio is >= 0 and <= 1, $"{nameof(KafkaStreamOptions.TraceSampleRatio)} must be between 0 and 1, was {options.TraceSampleRatio}.");
         Require(options.MetadataTimeout > TimeSpan.Zero, $"{nameof(KafkaStreamOptions.MetadataTimeout)} must be positive.");
         Require(cache.MaxRecords >= 16, $"{nameof(KafkaQueueCacheOptions)}.{nameof(KafkaQueueCacheOptions.MaxRecords)} must be at least 16, was {cache.MaxRecords}.");
         Require(cache.RewindWindow >= TimeSpan.Zero, $"{nameof(KafkaQueueCacheOptions)}.{nameof(KafkaQueueCacheOptions.RewindWindow)} must not be negative.");

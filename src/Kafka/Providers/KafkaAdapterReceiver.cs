@@ -24,6 +24,7 @@ internal sealed partial class KafkaAdapterReceiver(
 {
     private static readonly IList<IBatchContainer> Nothing = Array.Empty<IBatchContainer>();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly string _receiveSpanName = KafkaTracing.ReceiveSpanName(partition.Topic);
     private readonly Dictionary<string, object> _scope = new(StringComparer.Ordinal)
     {
         ["topic"] = partition.Topic,
@@ -82,7 +83,7 @@ internal sealed partial class KafkaAdapterReceiver(
             var inbound = new KafkaInboundRecord(record.Topic, record.Partition.Value, record.Offset.Value, message.Key, message.Value, message.Headers, message.Timestamp);
             var size = (message.Key?.Length ?? 0) + (message.Value?.Length ?? 0);
             bytes += size;
-            using var receive = KafkaTracing.StartReceive(record.Topic, record.Partition.Value, record.Offset.Value, message.Headers);
+            using var receive = KafkaTracing.StartReceive(_receiveSpanName, record.Topic, record.Partition.Value, record.Offset.Value, message.Headers, options.TraceSampleRatio);
             KafkaDecodeResult decoded;
             if (size > options.MaxRecordBytes)
             {

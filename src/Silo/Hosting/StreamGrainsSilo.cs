@@ -40,7 +40,7 @@ internal static class StreamGrainsSilo
         builder.Services.AddSingleton<SiloReadiness>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloReadiness>());
         builder.Services.AddSingleton(sp => new KafkaStreamHealthCheck(
-            FillStreamOptions(new KafkaStreamOptions(), options.Kafka, kafka),
+            FillStreamOptions(new KafkaStreamOptions(), options, kafka),
             TimeSpan.FromSeconds(2),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<KafkaStreamHealthCheck>()));
         builder.Services.AddHealthChecks()
@@ -90,8 +90,10 @@ internal static class StreamGrainsSilo
     }
 
     /// <summary>Fills the Kafka stream provider's options: the input topic is the <c>events</c> stream namespace.</summary>
-    internal static KafkaStreamOptions FillStreamOptions(KafkaStreamOptions streams, KafkaSettings settings, KafkaEnvironment kafka)
+    internal static KafkaStreamOptions FillStreamOptions(KafkaStreamOptions streams, StreamGrainsOptions options, KafkaEnvironment kafka)
     {
+        var settings = options.Kafka;
+        streams.TraceSampleRatio = options.Telemetry.TraceSampleRatio; // the provider picks; StreamGrainsSampler keeps what it picked
         streams.BootstrapServers = kafka.BootstrapServers;
         streams.ConsumerGroup = settings.ConsumerGroup;
         streams.CommitInterval = settings.CommitInterval;
@@ -129,7 +131,7 @@ internal static class StreamGrainsSilo
 
         silo.AddKafkaStreams(StreamNames.Provider, kafka =>
         {
-            kafka.ConfigureKafka(o => FillStreamOptions(o, options.Kafka, kafkaEnvironment));
+            kafka.ConfigureKafka(o => FillStreamOptions(o, options, kafkaEnvironment));
             kafka.UseDataAdapter(_ => new StreamEventDataAdapter());
         });
         silo.AddActivityPropagation(); // grain calls continue the trace of the Kafka record that caused them

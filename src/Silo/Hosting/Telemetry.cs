@@ -43,7 +43,7 @@ internal static class Telemetry
             })
             .WithTracing(tracing =>
             {
-                tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(settings.TraceSampleRatio)))
+                tracing.SetSampler(new StreamGrainsSampler(settings.TraceSampleRatio))
                     .AddSource(KafkaTracing.ActivitySourceName, OrleansApplicationSource)
                     .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/metrics") && !context.Request.Path.StartsWithSegments("/health"))
                     .AddHttpClientInstrumentation();
