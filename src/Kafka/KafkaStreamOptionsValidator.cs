@@ -53,3 +53,20 @@ internal sealed class KafkaStreamOptionsValidator(KafkaStreamOptions options, Ka
     private static bool IsTopicName(string name) =>
         !string.IsNullOrEmpty(name) && name.Length <= 249 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 }
+
+/// <summary>
+/// Refuses pulling-agent settings the provider cannot honour: with <c>BatchContainerBatchSize</c> above 1 the agent moves a
+/// cursor past several containers before delivering them, and the cache would count them as delivered too early
+/// (the provider packs an entity's events into one container already).
+/// </summary>
+internal sealed class KafkaPullingAgentOptionsValidator(Orleans.Configuration.StreamPullingAgentOptions options, string name) : IConfigurationValidator
+{
+    public void ValidateConfiguration()
+    {
+        if (options.BatchContainerBatchSize != 1)
+        {
+            throw new OrleansConfigurationException(
+                $"Kafka stream provider '{name}': StreamPullingAgentOptions.BatchContainerBatchSize must be 1, was {options.BatchContainerBatchSize}; each container already holds all of an entity's events from one read.");
+        }
+    }
+}

@@ -35,6 +35,13 @@ internal sealed partial class KafkaCheckpointer(
     /// <summary>Binds the consumer that owns the partition (commits go through it); null unbinds.</summary>
     public void Bind(IConsumer<byte[]?, byte[]?>? consumer) => Volatile.Write(ref _consumer, consumer);
 
+    /// <summary>Forgets the delivered and committed offsets of an earlier ownership.</summary>
+    public void Reset()
+    {
+        Interlocked.Exchange(ref _delivered, -1);
+        Interlocked.Exchange(ref _committed, -1);
+    }
+
     /// <summary>The group's committed offset, or -1 if it has none.</summary>
     public Task<long> Load() => Load(CancellationToken.None);
 

@@ -44,6 +44,7 @@ internal sealed partial class KafkaAdapterReceiver(
             .SetErrorHandler((_, error) => LogKafkaError(logger, tp.Topic, tp.Partition.Value, error.Code.ToString(), error.Reason))
             .SetLogHandler((_, message) => LogKafkaLog(logger, message.Level.ToString(), message.Message))
             .Build();
+        partition.StartOwnership();
         consumer.Assign(new TopicPartitionOffset(tp, Offset.Stored));
         _consumer = consumer;
         partition.Checkpointer.Bind(consumer);
@@ -64,9 +65,26 @@ internal sealed partial class KafkaAdapterReceiver(
 
         var limit = maxCount < 0 ? options.MaxBatchSize : Math.Min(maxCount, options.MaxBatchSize);
         var records = new List<ConsumeResult<byte[]?, byte[]?>>(Math.Min(limit, 256));
-        while (records.Count < limit && consumer.Consume(TimeSpan.Zero) is { } record)
+        while (records.Count < limit)
         {
-            records.Add(record);
+            ConsumeResult<byte[]?, byte[]?>? next;
+            try
+            {
+                next = consumer.Consume(TimeSpan.Zero);
+            }
+            catch (ConsumeException ex) when (records.Count > 0)
+            {
+                // Hand over what was read; the error shows again on the next read.
+                LogKafkaError(logger, partition.Topic, partition.Partition.Partition.Value, ex.Error.Code.ToString(), ex.Error.Reason);
+                break;
+            }
+
+            if (next is null)
+            {
+                break;
+            }
+
+            records.Add(next);
         }
 
         if (records.Count == 0)
@@ -83,7 +101,7 @@ internal sealed partial class KafkaAdapterReceiver(
             var inbound = new KafkaInboundRecord(record.Topic, record.Partition.Value, record.Offset.Value, message.Key, message.Value, message.Headers, message.Timestamp);
             var size = (message.Key?.Length ?? 0) + (message.Value?.Length ?? 0);
             bytes += size;
-            using var receive = KafkaTracing.StartReceive(_receiveSpanName, record.Topic, record.Partition.Value, record.Offset.Value, message.Headers, options.TraceSampleRatio);
+            var receive = KafkaTracing.StartReceive(_receiveSpanName, record.Topic, record.Partition.Value, record.Offset.Value, message.Headers, options.TraceSampleRatio);
             KafkaDecodeResult decoded;
             if (size > options.MaxRecordBytes)
             {
@@ -104,6 +122,7 @@ internal sealed partial class KafkaAdapterReceiver(
             if (!decoded.IsSuccess)
             {
                 receive?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, decoded.RejectionReason);
+                KafkaTracing.End(receive);
                 (rejected ??= []).Add((inbound, decoded.RejectionReason ?? "rejected", decoded.RejectionDetail ?? string.Empty));
                 continue;
             }
@@ -123,6 +142,7 @@ internal sealed partial class KafkaAdapterReceiver(
             stream.Offsets.Add(record.Offset.Value);
             stream.LastTimestampMs = message.Timestamp.UnixTimestampMs;
             stream.TraceParents?.Add(receive?.Id);
+            KafkaTracing.End(receive);
         }
 
         var first = records[0];
@@ -135,10 +155,11 @@ internal sealed partial class KafkaAdapterReceiver(
             {
                 await deadLetters.PublishAsync(rejected, _stopping.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is KafkaException or OperationCanceledException)
+            catch (Exception ex)
             {
-                // Read this batch again later rather than lose a record that was neither delivered nor dead-lettered.
-                consumer.Seek(new TopicPartitionOffset(partition.Partition, first.Offset));
+                // Read this batch again later rather than lose a record that was neither delivered nor dead-lettered:
+                // assigning again at its first offset works in every consumer state, where a seek may not.
+                consumer.Assign(new TopicPartitionOffset(partition.Partition, first.Offset));
                 LogDeadLetterFailed(logger, ex, topic.Topic, first.Partition.Value, first.Offset.Value);
                 throw;
             }
@@ -169,26 +190,31 @@ internal sealed partial class KafkaAdapterReceiver(
             await _commitLoop.ConfigureAwait(false);
         }
 
-        using (var flush = new CancellationTokenSource(timeout))
+        try
         {
-            try
+            using var flush = new CancellationTokenSource(timeout);
+            await partition.Checkpointer.FlushAsync(flush.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            LogFinalCommitTimedOut(logger, tp.Topic, tp.Partition.Value);
+        }
+        catch (Exception ex)
+        {
+            LogCommitLoopFailed(logger, ex, tp.Topic, tp.Partition.Value);
+        }
+        finally
+        {
+            partition.Checkpointer.Bind(null);
+            if (partition.Owner == ownerName)
             {
-                await partition.Checkpointer.FlushAsync(flush.Token).ConfigureAwait(false);
+                partition.Owner = null;
+                partition.Lag = null;
             }
-            catch (OperationCanceledException)
-            {
-                LogFinalCommitTimedOut(logger, tp.Topic, tp.Partition.Value);
-            }
+
+            Dispose();
         }
 
-        partition.Checkpointer.Bind(null);
-        if (partition.Owner == ownerName)
-        {
-            partition.Owner = null;
-            partition.Lag = null;
-        }
-
-        Dispose();
         LogStopped(logger, tp.Topic, tp.Partition.Value, partition.Checkpointer.CommittedOffset);
     }
 

@@ -26,6 +26,9 @@ internal sealed partial class KafkaDeadLetterPublisher(
     public const string SourceTimestampHeader = "dlq.source.timestamp";
     public const string OriginalSizeHeader = "dlq.original.size";
 
+    /// <summary>Key plus value of a dead letter stay under this, leaving room for headers below librdkafka's and Kafka's default 1 MB message limit.</summary>
+    public const int MaxDeadLetterBytes = 900_000;
+
     /// <summary>Writes the rejected records and waits until Kafka acknowledged every one.</summary>
     /// <exception cref="ProduceException{TKey,TValue}">One could not be written; none may be considered handled.</exception>
     public async Task PublishAsync(IReadOnlyList<(KafkaInboundRecord Record, string Reason, string Detail)> rejected, CancellationToken cancellationToken)
@@ -45,10 +48,12 @@ internal sealed partial class KafkaDeadLetterPublisher(
 
             var value = record.Value;
             var size = (record.Key?.Length ?? 0) + (value?.Length ?? 0);
-            if (value is not null && value.Length > options.MaxRecordBytes)
+            var room = Math.Max(0, Math.Min(options.MaxRecordBytes, MaxDeadLetterBytes) - (record.Key?.Length ?? 0));
+            if (value is not null && value.Length > room)
             {
-                // The original stays in the source topic (see the source headers); the dead letter keeps its head.
-                value = value.AsSpan(0, options.MaxRecordBytes).ToArray();
+                // Too big for Kafka's default message size with the headers: the dead letter keeps the value's head;
+                // the whole record stays in the source topic, where the source headers point.
+                value = value.AsSpan(0, room).ToArray();
             }
 
             headers.Add(ReasonHeader, Encoding.UTF8.GetBytes(reason));

@@ -24,6 +24,16 @@ internal sealed class KafkaPartitionContext(TopicPartition partition, KafkaCheck
         set => Interlocked.Exchange(ref _readUpTo, value);
     }
 
+    /// <summary>
+    /// Forgets what an earlier ownership of the partition on this silo knew: a partition that comes back after another
+    /// silo read it starts again from the committed offset, and nothing from before may count as delivered.
+    /// </summary>
+    public void StartOwnership()
+    {
+        ReadUpTo = -1;
+        Checkpointer.Reset();
+    }
+
     /// <summary>The silo reading the partition now (for /api/info); null while nobody on this silo does.</summary>
     public volatile string? Owner;
 

@@ -30,6 +30,7 @@ internal sealed partial class KafkaQueueCache : IQueueCache
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private long _headSeq;
+    private long _purgedUpToOffset = -1;
     private long _nextSeq;
     private long _deliveredUpToSeq;
     private int _records;
@@ -69,11 +70,15 @@ internal sealed partial class KafkaQueueCache : IQueueCache
         }
     }
 
+    /// <remarks>
+    /// Never 0: the pulling agent stops before purging when it is, and purging is what frees the cache. Reading pauses
+    /// through <see cref="IsUnderPressure"/> instead, which the agent asks after purging.
+    /// </remarks>
     public int GetMaxAddCount()
     {
         lock (_gate)
         {
-            return Math.Max(0, _options.MaxRecords - _records);
+            return Math.Max(1, _options.MaxRecords - _undeliveredRecords);
         }
     }
 
@@ -137,6 +142,7 @@ internal sealed partial class KafkaQueueCache : IQueueCache
                 }
 
                 _records -= entry.Records;
+                _purgedUpToOffset = Math.Max(_purgedUpToOffset, entry.Batch.LastOffset);
                 var stream = entry.Stream;
                 stream.Entries.RemoveAt(0); // entries of a stream are purged in order, so this one is its oldest
                 if (stream.Entries.Count == 0 && stream.Cursors.Count == 0)
@@ -164,32 +170,40 @@ internal sealed partial class KafkaQueueCache : IQueueCache
     {
         lock (_gate)
         {
+            long position;
+            long? startOffset = null;
+            if (token is null)
+            {
+                // No position asked for: start at this stream's oldest entry not yet delivered to everyone
+                // (at-least-once rather than Orleans' pooled cache's newest entry).
+                position = _deliveredUpToSeq;
+            }
+            else
+            {
+                var offset = token.SequenceNumber;
+                var partitionId = _partition.Partition.Partition.Value;
+                var oldest = _entries.Count > 0 ? _entries[0].Batch.FirstOffset : _partition.ReadUpTo;
+                // Older than the cache holds, at or below an offset some purged container reached (its other events
+                // may be gone), or from another partition (the partition count changed): a miss, never a silent skip.
+                if ((oldest >= 0 && offset < oldest) || offset <= _purgedUpToOffset || (token is KafkaSequenceToken kafka && kafka.Partition != partitionId))
+                {
+                    var newest = _entries.Count > 0 ? _entries[^1].Batch.SequenceToken : token;
+                    throw new QueueCacheMissException(token, new KafkaSequenceToken(partitionId, Math.Max(oldest, _purgedUpToOffset + 1)), newest);
+                }
+
+                position = -1;
+                startOffset = offset;
+            }
+
             if (!_streams.TryGetValue(streamId, out var stream))
             {
                 stream = new StreamState(streamId);
                 _streams.Add(streamId, stream);
             }
 
-            long position;
-            long? startOffset = null;
-            if (token is null)
+            if (startOffset is { } from)
             {
-                // No position asked for: start at this stream's oldest entry not yet delivered to everyone.
-                position = _deliveredUpToSeq;
-            }
-            else
-            {
-                var offset = token.SequenceNumber;
-                var oldest = _entries.Count > 0 ? _entries[0].Batch.FirstOffset : _partition.ReadUpTo;
-                if (oldest >= 0 && offset < oldest)
-                {
-                    var newest = _entries.Count > 0 ? _entries[^1].Batch.SequenceToken : token;
-                    throw new QueueCacheMissException(token, new KafkaSequenceToken(_partition.Partition.Partition.Value, oldest), newest);
-                }
-
-                var first = stream.Entries.FirstOrDefault(e => e.Batch.LastOffset >= offset);
-                position = first?.Seq ?? _nextSeq;
-                startOffset = offset;
+                position = stream.Entries.FirstOrDefault(e => e.Batch.LastOffset >= from)?.Seq ?? _nextSeq;
             }
 
             var cursor = new KafkaQueueCacheCursor(this, stream, position, startOffset);
@@ -203,7 +217,7 @@ internal sealed partial class KafkaQueueCache : IQueueCache
     {
         lock (_gate)
         {
-            cursor.Delivery?.Dispose();
+            Tracing.KafkaTracing.End(cursor.Delivery);
             cursor.Delivery = null;
             if (cursor.Current is { } done)
             {
@@ -248,7 +262,7 @@ internal sealed partial class KafkaQueueCache : IQueueCache
     {
         lock (_gate)
         {
-            cursor.Delivery?.Dispose();
+            Tracing.KafkaTracing.End(cursor.Delivery);
             cursor.Delivery = null;
             var stream = cursor.Stream;
             stream.Cursors.Remove(cursor);

@@ -140,6 +140,22 @@ public static class KafkaTracing
         return activity;
     }
 
+    /// <summary>Ends a span without disturbing the caller's <see cref="Activity.Current"/> (stopping restores the activity that was current when it started).</summary>
+    internal static void End(Activity? activity)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        var current = Activity.Current;
+        activity.Dispose();
+        if (Activity.Current != current)
+        {
+            Activity.Current = current;
+        }
+    }
+
     /// <summary>Writes a span's context into record headers.</summary>
     internal static void Inject(Activity activity, Headers headers)
     {

@@ -138,11 +138,11 @@ internal sealed class KafkaTestCluster : IAsyncDisposable
         {
             var configuration = siloBuilder.Configuration;
             siloBuilder.AddMemoryGrainStorage("PubSubStore");
+            // Notice a killed silo within seconds, but not so eagerly that a busy CI machine declares live silos dead.
             siloBuilder.Configure<ClusterMembershipOptions>(options =>
             {
-                options.ProbeTimeout = TimeSpan.FromSeconds(1);
-                options.NumMissedProbesLimit = 2;
-                options.NumVotesForDeathDeclaration = 1;
+                options.ProbeTimeout = TimeSpan.FromSeconds(2);
+                options.NumMissedProbesLimit = 3;
             });
             siloBuilder.AddKafkaStreams(ProviderName, kafka =>
             {

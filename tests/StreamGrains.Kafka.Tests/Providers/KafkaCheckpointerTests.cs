@@ -68,6 +68,24 @@ public sealed class KafkaCheckpointerTests : IDisposable
         Assert.Equal(10, checkpointer.DeliveredOffset);
     }
 
+    [Fact]
+    public async Task A_new_ownership_forgets_what_an_earlier_one_delivered()
+    {
+        var tp = new TopicPartition("events", 1);
+        using var consumer = Consumer("owners");
+        var partition = new StreamGrains.Kafka.Providers.KafkaPartitionContext(tp, new KafkaCheckpointer(tp, [], _metrics, NullLogger.Instance));
+        partition.Checkpointer.Bind(consumer);
+        partition.ReadUpTo = 500;
+        partition.Checkpointer.Update(500, DateTime.UtcNow);
+
+        // The partition went to another silo and comes back: nothing read or delivered before may count now.
+        partition.StartOwnership();
+        Assert.Equal(-1, partition.ReadUpTo);
+        Assert.Equal(-1, partition.Checkpointer.DeliveredOffset);
+        await partition.Checkpointer.FlushAsync(CancellationToken.None);
+        Assert.Equal(-1, await partition.Checkpointer.Load());
+    }
+
     private sealed class Gate(Func<long> limit) : IKafkaCommitGate
     {
         public ValueTask<long> GetCommittableOffsetAsync(TopicPartition partition, long deliveredOffset, CancellationToken cancellationToken) =>

@@ -163,6 +163,40 @@ public sealed class KafkaQueueCacheTests : IDisposable
         Assert.Equal(100, _cache.GetMaxAddCount());
     }
 
+    [Fact]
+    public void A_full_cache_still_lets_the_agent_in_to_purge_but_reports_pressure()
+    {
+        using var slow = _cache.GetCacheCursor(Stream("slow"), new KafkaSequenceToken(3, 0));
+        Read(100, Batch("slow", Enumerable.Range(0, 100).Select(i => (long)i).ToArray()));
+
+        // The pulling agent purges only after asking this: 0 would stop the partition for good.
+        Assert.Equal(1, _cache.GetMaxAddCount());
+        Assert.True(_cache.IsUnderPressure());
+    }
+
+    [Fact]
+    public void A_token_inside_a_purged_container_or_from_another_partition_is_a_miss()
+    {
+        Read(10, Batch("a", 0, 5, 9), Batch("b", 7));
+        var a = _cache.GetCacheCursor(Stream("a"), new KafkaSequenceToken(3, 0));
+        var b = _cache.GetCacheCursor(Stream("b"), new KafkaSequenceToken(3, 7));
+        while (Next(a))
+        {
+        }
+
+        while (Next(b))
+        {
+        }
+
+        _time.Advance(TimeSpan.FromMinutes(1));
+        Purge();
+
+        Assert.Throws<QueueCacheMissException>(() => _cache.GetCacheCursor(Stream("a"), new KafkaSequenceToken(3, 5)));
+        Assert.Throws<QueueCacheMissException>(() => _cache.GetCacheCursor(Stream("a"), new KafkaSequenceToken(4, 12)));
+        a.Dispose();
+        b.Dispose();
+    }
+
     private sealed class ManualTime : TimeProvider
     {
         private DateTimeOffset _now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
