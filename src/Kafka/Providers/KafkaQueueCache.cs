@@ -125,13 +125,7 @@ internal sealed partial class KafkaQueueCache : IQueueCache
         var now = _time.GetUtcNow().UtcDateTime;
         lock (_gate)
         {
-            AdvanceDelivered();
-            var watermark = _deliveredUpToSeq < _nextSeq ? EntryAt(_deliveredUpToSeq).Batch.FirstOffset : _partition.ReadUpTo;
-            if (watermark >= 0)
-            {
-                _partition.Checkpointer.Update(watermark, now);
-            }
-
+            ReportDelivered(now);
             var purged = 0;
             while (purged < _entries.Count && _entries[purged].Seq < _deliveredUpToSeq)
             {
@@ -163,6 +157,15 @@ internal sealed partial class KafkaQueueCache : IQueueCache
             _entries.RemoveRange(0, purged);
             _headSeq += purged;
             return true;
+        }
+    }
+
+    /// <summary>The pulling agent's last word before it stops: report how far delivery got, for the final commit.</summary>
+    public void UpdateDeliveryProgress(StreamSequenceToken? earliestSubscriptionToken, DateTime utcNow)
+    {
+        lock (_gate)
+        {
+            ReportDelivered(utcNow);
         }
     }
 
@@ -270,6 +273,17 @@ internal sealed partial class KafkaQueueCache : IQueueCache
             {
                 _streams.Remove(stream.Id);
             }
+        }
+    }
+
+    /// <summary>Hands the checkpointer the offset before which every event was delivered to every consumer.</summary>
+    private void ReportDelivered(DateTime now)
+    {
+        AdvanceDelivered();
+        var watermark = _deliveredUpToSeq < _nextSeq ? EntryAt(_deliveredUpToSeq).Batch.FirstOffset : _partition.ReadUpTo;
+        if (watermark >= 0)
+        {
+            _partition.Checkpointer.Update(watermark, now);
         }
     }
 
