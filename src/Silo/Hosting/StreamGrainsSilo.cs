@@ -34,13 +34,13 @@ internal static class StreamGrainsSilo
         builder.Services.AddSingleton<IValidateOptions<StreamGrainsOptions>, StreamGrainsOptionsValidator>();
         builder.Services.AddOptions<StreamGrainsOptions>().Bind(builder.Configuration.GetSection(StreamGrainsOptions.SectionName)).ValidateOnStart();
 
-        var kafka = KafkaEnvironment.Create(options.Kafka);
+        var kafka = KafkaEnvironment.Create(options);
         builder.Services.AddSingleton(kafka);
         builder.Services.AddSingleton<KafkaMetadataReader>();
         builder.Services.AddSingleton<SiloReadiness>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloReadiness>());
         builder.Services.AddSingleton(sp => new KafkaStreamHealthCheck(
-            FillStreamOptions(new KafkaStreamOptions(), options, kafka),
+            kafka.StreamOptions,
             TimeSpan.FromSeconds(2),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<KafkaStreamHealthCheck>()));
         builder.Services.AddHealthChecks()
@@ -89,26 +89,6 @@ internal static class StreamGrainsSilo
         return errors.Count == 0 ? options : throw new ConfigurationException(errors);
     }
 
-    /// <summary>Fills the Kafka stream provider's options: the input topic is the <c>events</c> stream namespace.</summary>
-    internal static KafkaStreamOptions FillStreamOptions(KafkaStreamOptions streams, StreamGrainsOptions options, KafkaEnvironment kafka)
-    {
-        var settings = options.Kafka;
-        streams.TraceSampleRatio = options.Telemetry.TraceSampleRatio; // the provider picks; StreamGrainsSampler keeps what it picked
-        streams.BootstrapServers = kafka.BootstrapServers;
-        streams.ConsumerGroup = settings.ConsumerGroup;
-        streams.CommitInterval = settings.CommitInterval;
-        streams.StartFrom = Enum.Parse<Confluent.Kafka.AutoOffsetReset>(settings.StartFrom);
-        streams.DeadLetterSuffix = settings.DeadLetterSuffix;
-        streams.MaxRecordBytes = settings.MaxRecordBytes;
-        streams.AddTopic(settings.InputTopic, partitions: kafka.IsEmbedded ? settings.Partitions : 0, streamNamespace: StreamNames.Events);
-        foreach (var (key, value) in settings.Properties)
-        {
-            streams.Properties[key] = value;
-        }
-
-        return streams;
-    }
-
     private static void ConfigureSilo(ISiloBuilder silo, StreamGrainsOptions options, KafkaEnvironment kafkaEnvironment)
     {
         var cluster = options.Cluster;
@@ -131,7 +111,7 @@ internal static class StreamGrainsSilo
 
         silo.AddKafkaStreams(StreamNames.Provider, kafka =>
         {
-            kafka.ConfigureKafka(o => FillStreamOptions(o, options, kafkaEnvironment));
+            kafka.ConfigureKafka(o => kafkaEnvironment.FillStreamOptions(o));
             kafka.UseDataAdapter(_ => new StreamEventDataAdapter());
         });
         silo.AddActivityPropagation(); // grain calls continue the trace of the Kafka record that caused them

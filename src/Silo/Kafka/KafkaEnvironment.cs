@@ -1,5 +1,8 @@
 using Confluent.Kafka;
+using StreamGrains.Events;
+using StreamGrains.Kafka;
 using StreamGrains.Kafka.Embedded;
+using StreamGrains.Kafka.Providers;
 using StreamGrains.Silo.Configuration;
 
 namespace StreamGrains.Silo.Kafka;
@@ -12,12 +15,16 @@ internal sealed class KafkaEnvironment : IDisposable
 {
     private readonly EmbeddedKafkaCluster? _embedded;
     private readonly KafkaSettings _settings;
+    private readonly double _traceSampleRatio;
+    private readonly KafkaStreamOptions _clientOptions;
 
-    private KafkaEnvironment(KafkaSettings settings, string bootstrapServers, EmbeddedKafkaCluster? embedded)
+    private KafkaEnvironment(StreamGrainsOptions options, string bootstrapServers, EmbeddedKafkaCluster? embedded)
     {
-        _settings = settings;
+        _settings = options.Kafka;
+        _traceSampleRatio = options.Telemetry.TraceSampleRatio;
         BootstrapServers = bootstrapServers;
         _embedded = embedded;
+        _clientOptions = FillStreamOptions(new KafkaStreamOptions());
     }
 
     public string BootstrapServers { get; }
@@ -38,11 +45,12 @@ internal sealed class KafkaEnvironment : IDisposable
     /// <summary>The topics the platform reads or writes.</summary>
     public IReadOnlyList<string> Topics => [_settings.InputTopic, _settings.DeadLetterTopic];
 
-    public static KafkaEnvironment Create(KafkaSettings settings)
+    public static KafkaEnvironment Create(StreamGrainsOptions options)
     {
+        var settings = options.Kafka;
         if (!settings.IsEmbedded)
         {
-            return new KafkaEnvironment(settings, settings.BootstrapServers!.Trim(), embedded: null);
+            return new KafkaEnvironment(options, settings.BootstrapServers!.Trim(), embedded: null);
         }
 
         var cluster = EmbeddedKafkaCluster.Start(settings.EmbeddedBrokers);
@@ -50,7 +58,7 @@ internal sealed class KafkaEnvironment : IDisposable
         {
             cluster.CreateTopic(settings.InputTopic, settings.Partitions);
             cluster.CreateTopic(settings.DeadLetterTopic, settings.Partitions);
-            return new KafkaEnvironment(settings, cluster.BootstrapServers, cluster);
+            return new KafkaEnvironment(options, cluster.BootstrapServers, cluster);
         }
         catch
         {
@@ -59,27 +67,33 @@ internal sealed class KafkaEnvironment : IDisposable
         }
     }
 
-    /// <summary>A producer configuration: idempotent (acks=all), and the Java client's murmur2 partitioner.</summary>
-    public ProducerConfig ProducerConfig(string clientId) => new(BaseConfig(clientId))
+    /// <summary>Fills the Kafka stream provider's options: the input topic is the <c>events</c> stream namespace.</summary>
+    public KafkaStreamOptions FillStreamOptions(KafkaStreamOptions streams)
     {
-        EnableIdempotence = true,
-        Acks = Acks.All,
-        Partitioner = Partitioner.Murmur2Random,
-        LingerMs = 5,
-    };
-
-    /// <summary>An admin client configuration.</summary>
-    public AdminClientConfig AdminConfig(string clientId) => new(BaseConfig(clientId));
-
-    private ClientConfig BaseConfig(string clientId)
-    {
-        var config = new ClientConfig(new Dictionary<string, string>(_settings.Properties, StringComparer.Ordinal))
+        streams.BootstrapServers = BootstrapServers;
+        streams.ConsumerGroup = _settings.ConsumerGroup;
+        streams.CommitInterval = _settings.CommitInterval;
+        streams.StartFrom = Enum.Parse<AutoOffsetReset>(_settings.StartFrom);
+        streams.DeadLetterSuffix = _settings.DeadLetterSuffix;
+        streams.MaxRecordBytes = _settings.MaxRecordBytes;
+        streams.TraceSampleRatio = _traceSampleRatio; // the provider picks; StreamGrainsSampler keeps what it picked
+        streams.AddTopic(_settings.InputTopic, partitions: IsEmbedded ? _settings.Partitions : 0, streamNamespace: StreamNames.Events);
+        foreach (var (key, value) in _settings.Properties)
         {
-            BootstrapServers = BootstrapServers,
-            ClientId = clientId,
-        };
-        return config;
+            streams.Properties[key] = value;
+        }
+
+        return streams;
     }
+
+    /// <summary>The provider's producer configuration (idempotent, acks=all, the Java client's partitioner), for other producers of the silo.</summary>
+    public ProducerConfig ProducerConfig(string clientId) => KafkaClientConfigs.Producer(_clientOptions, clientId);
+
+    /// <summary>An admin client configuration with the platform's properties.</summary>
+    public AdminClientConfig AdminConfig(string clientId) => KafkaClientConfigs.Admin(_clientOptions, clientId);
+
+    /// <summary>The provider's options, for components that talk to Kafka beside it (health check).</summary>
+    public KafkaStreamOptions StreamOptions => _clientOptions;
 
     public void Dispose() => _embedded?.Dispose();
 }
