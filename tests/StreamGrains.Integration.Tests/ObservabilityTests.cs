@@ -13,12 +13,12 @@ namespace StreamGrains.Integration.Tests;
 public sealed class ObservabilityTests
 {
     [Fact]
-    public async Task A_records_trace_continues_through_receipt_and_delivery_and_into_what_the_grain_publishes()
+    public async Task A_records_trace_continues_through_receipt_delivery_the_grains_calls_and_what_it_publishes()
     {
         var spans = new List<Activity>();
         // Roots are never sampled here: only the record that brings its own trace context may produce spans.
         using var tracing = Sdk.CreateTracerProviderBuilder()
-            .AddSource(KafkaTracing.ActivitySourceName)
+            .AddSource(KafkaTracing.ActivitySourceName, "Microsoft.Orleans.Application")
             .SetSampler(new ParentBasedSampler(new AlwaysOffSampler()))
             .AddInMemoryExporter(spans)
             .Build();
@@ -65,10 +65,13 @@ public sealed class ObservabilityTests
         Assert.Contains($"deliver {KafkaTestCluster.Namespace}", names);
         Assert.Contains($"publish {KafkaTestCluster.PublishedTopic}", names);
         Assert.All(spans, span => Assert.Equal(traceId, span.TraceId)); // the 20 untraced records started no trace
+        Assert.Contains(spans, s => s.DisplayName == "forward"); // the grain's work on the event...
+        Assert.Contains(spans, s => s.DisplayName == "IEchoGrain/Echo"); // ...and its call to another grain stay in the trace
         var receive = spans.Single(s => s.DisplayName.StartsWith("receive", StringComparison.Ordinal));
         var deliver = spans.Single(s => s.DisplayName.StartsWith("deliver", StringComparison.Ordinal));
         Assert.Equal(receive.SpanId, deliver.ParentSpanId);
         Assert.Equal(onwardContext.SpanId, spans.Single(s => s.DisplayName.StartsWith("publish", StringComparison.Ordinal)).SpanId);
+        Assert.Equal(spans.Single(s => s.DisplayName == "forward").SpanId, spans.Single(s => s.DisplayName.StartsWith("publish", StringComparison.Ordinal)).ParentSpanId);
     }
 
     [Fact]

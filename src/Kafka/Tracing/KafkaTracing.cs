@@ -117,6 +117,25 @@ public static class KafkaTracing
         }
     }
 
+    /// <summary>
+    /// Starts a span for a consuming grain's work on a delivered event, as a child of the delivery when it is traced
+    /// (the delivery's context travels in the Orleans request context). While it is current, the grain's calls to other
+    /// grains (with Orleans' activity propagation) and what it publishes stay in the event's trace.
+    /// </summary>
+    /// <param name="name">The span name, e.g. <c>decide payment</c>.</param>
+    /// <returns>The span, or null when the delivery is not traced; dispose it when the work is done.</returns>
+    public static Activity? StartProcessing(string name)
+    {
+        if (!Source.HasListeners() ||
+            Orleans.Runtime.RequestContext.Get(TraceParentHeader) is not string traceParent ||
+            !ActivityContext.TryParse(traceParent, Orleans.Runtime.RequestContext.Get(TraceStateHeader) as string, isRemote: true, out var parent))
+        {
+            return null;
+        }
+
+        return Source.StartActivity(name, ActivityKind.Internal, parent);
+    }
+
     /// <summary>Starts the span of publishing to a topic, as a child of the current trace (the activity, else the grain call's request context).</summary>
     internal static Activity? StartPublish(string topic, Dictionary<string, object>? requestContext)
     {

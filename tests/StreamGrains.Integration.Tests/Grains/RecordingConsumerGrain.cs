@@ -2,8 +2,19 @@ using Orleans.Streams.Core;
 using StreamGrains.Events;
 using StreamGrains.Integration.Tests.Infrastructure;
 using StreamGrains.Kafka.Providers;
+using StreamGrains.Kafka.Tracing;
 
 namespace StreamGrains.Integration.Tests.Grains;
+
+public interface IEchoGrain : IGrainWithStringKey
+{
+    Task<string> Echo(string text);
+}
+
+public sealed class EchoGrain : Grain, IEchoGrain
+{
+    public Task<string> Echo(string text) => Task.FromResult(text);
+}
 
 public interface IRecordingConsumerGrain : IGrainWithStringKey
 {
@@ -26,7 +37,9 @@ public sealed class RecordingConsumerGrain : Grain, IRecordingConsumerGrain, ISt
     {
         if (item.Type == "forward")
         {
-            // What a profile grain does with a decision: publish it onward, in the trace of the event that caused it.
+            // What a profile grain does: ask another grain, then publish its decision, in the trace of the event that caused it.
+            using var processing = KafkaTracing.StartProcessing("forward");
+            await GrainFactory.GetGrain<IEchoGrain>(item.Entity).Echo(item.Id ?? string.Empty);
             var onward = this.GetStreamProvider(KafkaTestCluster.ProviderName).GetStream<StreamEvent>(KafkaTestCluster.PublishedTopic, item.Entity);
             await onward.OnNextAsync(item with { Type = "forwarded" });
         }

@@ -138,6 +138,7 @@ internal sealed class KafkaTestCluster : IAsyncDisposable
         {
             var configuration = siloBuilder.Configuration;
             siloBuilder.AddMemoryGrainStorage("PubSubStore");
+            siloBuilder.AddActivityPropagation();
             // Notice a killed silo within seconds, but not so eagerly that a busy CI machine declares live silos dead.
             siloBuilder.Configure<ClusterMembershipOptions>(options =>
             {
