@@ -13,7 +13,7 @@ public sealed class ProviderFeatureTests
     public async Task A_subscription_rewound_to_a_token_replays_from_that_offset()
     {
         await using var test = KafkaTestCluster.StartBroker();
-        var cluster = await test.StartSilosAsync(silos: 2);
+        var cluster = await test.StartSilosAsync(silos: 2, explicitSubscriptions: true);
         using var producer = test.Producer();
         for (var i = 0; i < 50; i++)
         {

@@ -93,6 +93,13 @@ public sealed class KafkaSettings
     /// <summary>Where to start partitions the consumer group has no offset for: <c>Earliest</c> or <c>Latest</c>.</summary>
     public string StartFrom { get; set; } = "Earliest";
 
+    /// <summary>
+    /// Allow explicit stream subscriptions (Orleans' grain-based pub-sub) besides the implicit ones the platform's grains
+    /// use. Off by default: that pub-sub keeps subscriptions in grains with storage, and when a stream's registration
+    /// fails (its pub-sub grain was on a silo that died) Orleans treats the batch that triggered it as having no consumer.
+    /// </summary>
+    public bool ExplicitSubscriptions { get; set; }
+
     /// <summary>Records larger than this many bytes are dead-lettered as <c>oversized</c>.</summary>
     public int MaxRecordBytes { get; set; } = 1024 * 1024;
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Orleans.Streams;
 using StreamGrains.Events;
 using StreamGrains.Kafka;
 using StreamGrains.Kafka.Health;
@@ -113,6 +114,10 @@ internal static class StreamGrainsSilo
         {
             kafka.ConfigureKafka(o => kafkaEnvironment.FillStreamOptions(o));
             kafka.UseDataAdapter(_ => new StreamEventDataAdapter());
+            if (!options.Kafka.ExplicitSubscriptions)
+            {
+                kafka.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+            }
         });
         silo.AddActivityPropagation(); // grain calls continue the trace of the Kafka record that caused them
         silo.AddDashboard();
