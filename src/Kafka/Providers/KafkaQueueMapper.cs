@@ -69,9 +69,6 @@ internal sealed class KafkaQueueMapper : IConsistentRingStreamQueueMapper
             : throw new ArgumentException($"Stream namespace '{ns}' maps to no Kafka topic of this provider (known: {string.Join(", ", _topicsByNamespace.Keys)}).", nameof(streamId));
     }
 
-    /// <summary>The topic of a namespace, if any.</summary>
-    public KafkaTopicLayout? TopicOfNamespace(string ns) => _topicsByNamespace.GetValueOrDefault(ns);
-
     /// <summary>The stream id of a record of <paramref name="topic"/> with key <paramref name="key"/>.</summary>
     public static StreamId StreamIdOf(KafkaTopicLayout topic, string key) => StreamId.Create(topic.Namespace, key);
 

@@ -33,9 +33,6 @@ internal sealed class KafkaEnvironment : IDisposable
 
     public int EmbeddedBrokerCount => _embedded?.BrokerCount ?? 0;
 
-    /// <summary>The embedded cluster, for fault injection in tests and demos; null with an external Kafka.</summary>
-    public EmbeddedKafkaCluster? Embedded => _embedded;
-
     public string InputTopic => _settings.InputTopic;
 
     public string DeadLetterTopic => _settings.DeadLetterTopic;
