@@ -7,7 +7,10 @@ using Orleans.Hosting;
 using Orleans.TestingHost;
 using StreamGrains.Events;
 using StreamGrains.Integration.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using StreamGrains.Kafka.Checkpointing;
 using StreamGrains.Kafka.Embedded;
+using StreamGrains.Kafka.Providers;
 using StreamGrains.Kafka.Hosting;
 using StreamGrains.Silo.Kafka;
 
@@ -40,6 +43,7 @@ internal sealed class KafkaTestCluster : IAsyncDisposable
         kafka.CreateTopic(Namespace + ".dlq", Partitions);
         kafka.CreateTopic(PublishedTopic, Partitions);
         DeliveryLog.Clear();
+        TestCommitGate.Frozen = false;
         return new KafkaTestCluster(kafka, $"group-{Guid.NewGuid():N}");
     }
 
@@ -49,7 +53,8 @@ internal sealed class KafkaTestCluster : IAsyncDisposable
     /// subscriptions in a grain with storage; when that grain's silo dies, a stream's registration can fail and Orleans
     /// then treats the batch that triggered it as having no consumer, so the failure tests run implicit-only.
     /// </param>
-    public async Task<TestCluster> StartSilosAsync(int silos, TimeSpan? commitInterval = null, int maxRecordBytes = 1024 * 1024, bool explicitSubscriptions = false)
+    /// <param name="maxEventDeliveryTime">How long the pulling agent retries a failing consumer (Orleans' default: a minute).</param>
+    public async Task<TestCluster> StartSilosAsync(int silos, TimeSpan? commitInterval = null, int maxRecordBytes = 1024 * 1024, bool explicitSubscriptions = false, TimeSpan? maxEventDeliveryTime = null)
     {
         var builder = new TestClusterBuilder((short)silos);
         builder.Properties["Kafka:Bootstrap"] = Kafka.BootstrapServers;
@@ -57,6 +62,7 @@ internal sealed class KafkaTestCluster : IAsyncDisposable
         builder.Properties["Kafka:CommitIntervalMs"] = ((int)(commitInterval ?? TimeSpan.FromSeconds(1)).TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         builder.Properties["Kafka:MaxRecordBytes"] = maxRecordBytes.ToString(CultureInfo.InvariantCulture);
         builder.Properties["Kafka:ExplicitSubscriptions"] = explicitSubscriptions ? "true" : "false";
+        builder.Properties["Kafka:MaxEventDeliveryTimeMs"] = ((int)(maxEventDeliveryTime ?? TimeSpan.FromMinutes(1)).TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
         var cluster = builder.Build();
@@ -97,6 +103,33 @@ internal sealed class KafkaTestCluster : IAsyncDisposable
             Value = sequence,
         }),
     };
+
+    /// <summary>The silo reading each partition now, from the providers of the in-process silos.</summary>
+    public Dictionary<int, string> PartitionOwners()
+    {
+        var owners = new Dictionary<int, string>();
+        foreach (var silo in Cluster!.Silos.OfType<InProcessSiloHandle>())
+        {
+            var factory = silo.SiloHost.Services.GetRequiredService<KafkaAdapterFactoryRegistry>().Get(ProviderName);
+            foreach (var partition in factory?.Partitions ?? [])
+            {
+                if (partition.Owner is { } owner && partition.Topic == Namespace)
+                {
+                    owners[partition.Partition] = owner;
+                }
+            }
+        }
+
+        return owners;
+    }
+
+    /// <summary>The group's committed offset of every partition of the input topic (-1 where none).</summary>
+    public Dictionary<int, long> CommittedOffsets()
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = Kafka.BootstrapServers, GroupId = Group, EnableAutoCommit = false }).Build();
+        return consumer.Committed(Enumerable.Range(0, Partitions).Select(p => new TopicPartition(Namespace, p)), TimeSpan.FromSeconds(10))
+            .ToDictionary(c => c.Partition.Value, c => c.Offset.IsSpecial ? -1 : c.Offset.Value);
+    }
 
     /// <summary>Polls until <paramref name="condition"/> holds, or fails with <paramref name="describe"/>'s account.</summary>
     public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, Func<string> describe)
@@ -149,6 +182,9 @@ internal sealed class KafkaTestCluster : IAsyncDisposable
         {
             var configuration = siloBuilder.Configuration;
             siloBuilder.AddMemoryGrainStorage("PubSubStore");
+            siloBuilder.Services.AddSingleton<IKafkaCommitGate, TestCommitGate>();
+            siloBuilder.Services.Configure<StreamPullingAgentOptions>(KafkaTestCluster.ProviderName, options =>
+                options.MaxEventDeliveryTime = TimeSpan.FromMilliseconds(int.Parse(configuration["Kafka:MaxEventDeliveryTimeMs"]!, CultureInfo.InvariantCulture)));
             siloBuilder.AddActivityPropagation();
             // Notice a killed silo within seconds, but not so eagerly that a busy CI machine declares live silos dead.
             siloBuilder.Configure<ClusterMembershipOptions>(options =>
