@@ -85,11 +85,18 @@ public sealed class KafkaTopicOptions
     public string Namespace => StreamNamespace ?? Name;
 }
 
-/// <summary>How much a partition's queue cache holds.</summary>
+/// <summary>
+/// How much a partition's queue cache holds. The cache holds at most <see cref="MaxRecords"/> records and at most
+/// <see cref="MaxBytes"/> key and value bytes, plus one record; reading the partition pauses while undelivered records
+/// fill 90 % of either, and delivered records kept for rewinds never take more than half of either.
+/// </summary>
 public sealed class KafkaQueueCacheOptions
 {
-    /// <summary>The most records one partition's cache holds; reading the partition pauses when it is full.</summary>
+    /// <summary>The most records one partition's cache holds, delivered or not.</summary>
     public int MaxRecords { get; set; } = 32_768;
+
+    /// <summary>The most key and value bytes one partition's cache holds, delivered or not (one record more at most).</summary>
+    public long MaxBytes { get; set; } = 16L * 1024 * 1024;
 
     /// <summary>
     /// How long delivered records stay cached so that subscriptions can be rewound to their tokens. Delivered records

@@ -35,6 +35,7 @@ internal sealed class KafkaStreamOptionsValidator(KafkaStreamOptions options, Ka
         Require(options.TraceSampleRatio is >= 0 and <= 1, $"{nameof(KafkaStreamOptions.TraceSampleRatio)} must be between 0 and 1, was {options.TraceSampleRatio}.");
         Require(options.MetadataTimeout > TimeSpan.Zero, $"{nameof(KafkaStreamOptions.MetadataTimeout)} must be positive.");
         Require(cache.MaxRecords >= 16, $"{nameof(KafkaQueueCacheOptions)}.{nameof(KafkaQueueCacheOptions.MaxRecords)} must be at least 16, was {cache.MaxRecords}.");
+        Require(cache.MaxBytes >= 64 * 1024, $"{nameof(KafkaQueueCacheOptions)}.{nameof(KafkaQueueCacheOptions.MaxBytes)} must be at least 65536, was {cache.MaxBytes}.");
         Require(cache.RewindWindow >= TimeSpan.Zero, $"{nameof(KafkaQueueCacheOptions)}.{nameof(KafkaQueueCacheOptions.RewindWindow)} must not be negative.");
 
         var names = new HashSet<string>(StringComparer.Ordinal);

@@ -105,7 +105,8 @@ public sealed class ProviderLossTests(ITestOutputHelper output)
         // A backlog on one key, read in one container: a good event, the poison one, another good one.
         produced.Produce(producer, KafkaTestCluster.Event(key, 0));
         produced.Produce(producer, new Message<string, byte[]> { Key = key, Value = Poison(key, 1) });
-        produced.Produce(producer, KafkaTestCluster.Event(key, 2));
+        var third = KafkaTestCluster.Event(key, 2);
+        produced.Produce(producer, third);
         produced.Produce(producer, KafkaTestCluster.Event("card-bystander", 3));
         producer.Flush(TimeSpan.FromSeconds(30));
         var container = produced.Records.Where(r => r.Key == key).Select(r => r.Offset).Order().ToList();
@@ -122,7 +123,9 @@ public sealed class ProviderLossTests(ITestOutputHelper output)
             Assert.Contains($"cannot process event {key}#1", Header(d, "dlq.detail"), StringComparison.Ordinal);
             Assert.Equal(key, d.Message.Key);
         });
-        Assert.Equal(Encoding.UTF8.GetString(KafkaTestCluster.Event(key, 2).Value), Encoding.UTF8.GetString(dead[2].Message.Value)); // the original record
+        Assert.Equal(third.Value, dead[2].Message.Value); // the original record, read back from Kafka
+        Assert.Equal(string.Empty, Header(dead[2], "dlq.original"));
+        Assert.Equal($"events/{key}", Header(dead[2], "dlq.stream"));
 
         // The key goes on: a later event of it arrives, and the partition's offset passes the dead-lettered batch.
         produced.Produce(producer, KafkaTestCluster.Event(key, 4));
@@ -149,8 +152,8 @@ public sealed class ProviderLossTests(ITestOutputHelper output)
 
         // The receiver's order: the read position moves, then the agent adds the read's containers.
         partition.ReadUpTo = 4;
-        cache.AddToCache([new KafkaBatchContainer(stream, 0, ["e0", "e1", "e2", "e3"], [0L, 1, 2, 3], 0)]);
-        var cursor = cache.GetCacheCursor(stream, null);
+        cache.AddToCache([new KafkaBatchContainer(stream, 0, ["e0", "e1", "e2", "e3"], [0L, 1, 2, 3], 0) { ReadEnd = 4 }]);
+        var cursor = cache.TryGetCacheCursor(stream, null).Cursor!;
         while (cursor.MoveNextWithResult().Kind == QueueCacheCursorMoveResultKind.Success)
         {
         }

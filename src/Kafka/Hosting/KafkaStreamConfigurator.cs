@@ -21,6 +21,8 @@ public sealed class SiloKafkaStreamConfigurator : SiloPersistentStreamConfigurat
         ConfigureDelegate(services =>
         {
             KafkaStreamServices.Add(services, name);
+            services.TryAddSingleton<KafkaDeliveryErrors>();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IOutgoingGrainCallFilter, KafkaDeliveryErrorCapture>());
             services.AddSingleton<IConfigurationValidator>(sp => new KafkaPullingAgentOptionsValidator(
                 sp.GetRequiredService<IOptionsMonitor<StreamPullingAgentOptions>>().Get(name), name));
             if (!services.Any(d => d.ServiceType == typeof(Statistics.KafkaPartitionReporter)))

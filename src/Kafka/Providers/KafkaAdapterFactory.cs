@@ -27,6 +27,8 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
     private readonly KafkaQueueAdapterCache _cache;
     private readonly string _ownerName;
     private readonly Lazy<IProducer<byte[]?, byte[]?>> _producer;
+    private readonly Lazy<KafkaDeadLetterPublisher> _deadLetters;
+    private readonly KafkaRecordFetcher _fetcher;
 
     private KafkaAdapterFactory(
         string name,
@@ -35,6 +37,7 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
         IKafkaDataAdapter dataAdapter,
         IEnumerable<IKafkaCommitGate> gates,
         KafkaStreamMetrics metrics,
+        KafkaDeliveryErrors errors,
         string ownerName,
         TimeProvider time,
         ILoggerFactory loggerFactory)
@@ -48,8 +51,12 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<KafkaAdapterFactory>();
         _mapper = new KafkaQueueMapper(ResolveTopics());
-        _cache = new KafkaQueueAdapterCache(PartitionContext, cacheOptions, metrics, time, loggerFactory);
+        _cache = new KafkaQueueAdapterCache(PartitionContext, cacheOptions, metrics, errors, time, loggerFactory);
         _producer = new Lazy<IProducer<byte[]?, byte[]?>>(CreateProducer, LazyThreadSafetyMode.ExecutionAndPublication);
+        _fetcher = new KafkaRecordFetcher(options, $"{ownerName}-{name}-dlq-fetch");
+        _deadLetters = new Lazy<KafkaDeadLetterPublisher>(
+            () => new KafkaDeadLetterPublisher(_producer.Value, _options, _dataAdapter, _fetcher, _metrics, _loggerFactory.CreateLogger<KafkaDeadLetterPublisher>()),
+            LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The provider name.</summary>
@@ -91,6 +98,7 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
             dataAdapter,
             services.GetServices<IKafkaCommitGate>(),
             services.GetRequiredService<KafkaStreamMetrics>(),
+            services.GetService<KafkaDeliveryErrors>() ?? new KafkaDeliveryErrors(),
             owner,
             services.GetService<TimeProvider>() ?? TimeProvider.System,
             services.GetRequiredService<ILoggerFactory>());
@@ -101,8 +109,7 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
     /// <inheritdoc />
     public Task<IQueueAdapter> CreateAdapter()
     {
-        var deadLetters = new KafkaDeadLetterPublisher(_producer.Value, _options, _metrics, _loggerFactory.CreateLogger<KafkaDeadLetterPublisher>());
-        IQueueAdapter adapter = new KafkaAdapter(_name, _options, _mapper, PartitionContext, _producer.Value, _dataAdapter, deadLetters, _metrics, _ownerName, _loggerFactory);
+        IQueueAdapter adapter = new KafkaAdapter(_name, _options, _mapper, PartitionContext, _producer.Value, _dataAdapter, _deadLetters.Value, _metrics, _ownerName, _loggerFactory);
         return Task.FromResult(adapter);
     }
 
@@ -114,7 +121,7 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
 
     /// <inheritdoc />
     public Task<IStreamFailureHandler> GetDeliveryFailureHandler(QueueId queueId) =>
-        Task.FromResult<IStreamFailureHandler>(new KafkaDeliveryFailureHandler(_name, _logger));
+        Task.FromResult<IStreamFailureHandler>(new KafkaDeliveryFailureHandler(_name, PartitionContext(queueId), _deadLetters.Value, _logger));
 
     /// <summary>The partition a stream's events are written to.</summary>
     /// <param name="streamId">The stream.</param>
@@ -127,6 +134,7 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
     /// <inheritdoc />
     public void Dispose()
     {
+        _fetcher.Dispose();
         if (_producer.IsValueCreated)
         {
             _producer.Value.Flush(TimeSpan.FromSeconds(10));

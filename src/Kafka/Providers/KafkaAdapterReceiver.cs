@@ -34,9 +34,25 @@ internal sealed partial class KafkaAdapterReceiver(
     private IConsumer<byte[]?, byte[]?>? _consumer;
     private Task? _commitLoop;
     private IDisposable? _lagTracking;
+    private KafkaQueueCache? _cache;
     private long _position = -1;
+    private long _lastReadEnd = -1;
 
-    public Task Initialize(TimeSpan timeout)
+    [Obsolete("Use the overload which accepts a CancellationToken.")]
+    public Task Initialize(TimeSpan timeout) => Initialize(timeout, CancellationToken.None);
+
+    [Obsolete("Use the overload which accepts a CancellationToken.")]
+    public Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount) => GetQueueMessagesAsync(maxCount, CancellationToken.None);
+
+    [Obsolete("Use the overload which accepts a CancellationToken.")]
+    public Task MessagesDeliveredAsync(IList<IBatchContainer> messages) => Task.CompletedTask;
+
+    [Obsolete("Use the overload which accepts a CancellationToken.")]
+    public Task Shutdown(TimeSpan timeout) => Shutdown(timeout, CancellationToken.None);
+
+    public Task MessagesDeliveredAsync(IList<IBatchContainer> messages, CancellationToken cancellationToken) => Task.CompletedTask; // the cache reports delivery to the checkpointer
+
+    public Task Initialize(TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var scope = logger.BeginScope(_scope);
         var tp = partition.Partition;
@@ -45,6 +61,7 @@ internal sealed partial class KafkaAdapterReceiver(
             .SetLogHandler((_, message) => LogKafkaLog(logger, message.Level.ToString(), message.Message))
             .Build();
         partition.StartOwnership();
+        _cache = partition.Cache; // made by this receiver's pulling agent just before it
         consumer.Assign(new TopicPartitionOffset(tp, Offset.Stored));
         _consumer = consumer;
         partition.Checkpointer.Bind(consumer);
@@ -56,7 +73,7 @@ internal sealed partial class KafkaAdapterReceiver(
         return Task.CompletedTask;
     }
 
-    public async Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount)
+    public async Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount, CancellationToken cancellationToken)
     {
         if (_consumer is not { } consumer)
         {
@@ -64,8 +81,10 @@ internal sealed partial class KafkaAdapterReceiver(
         }
 
         var limit = maxCount < 0 ? options.MaxBatchSize : Math.Min(maxCount, options.MaxBatchSize);
+        var byteBudget = partition.ReadByteBudget;
+        long readBytes = 0;
         var records = new List<ConsumeResult<byte[]?, byte[]?>>(Math.Min(limit, 256));
-        while (records.Count < limit)
+        while (records.Count < limit && readBytes < byteBudget)
         {
             ConsumeResult<byte[]?, byte[]?>? next;
             try
@@ -85,6 +104,7 @@ internal sealed partial class KafkaAdapterReceiver(
             }
 
             records.Add(next);
+            readBytes += (next.Message.Key?.Length ?? 0) + (next.Message.Value?.Length ?? 0);
         }
 
         if (records.Count == 0)
@@ -93,7 +113,7 @@ internal sealed partial class KafkaAdapterReceiver(
         }
 
         long bytes = 0;
-        var streams = new Dictionary<string, (List<object> Events, List<long> Offsets, long LastTimestampMs, List<string?>? TraceParents)>(StringComparer.Ordinal);
+        var streams = new Dictionary<string, (List<object> Events, List<long> Offsets, long LastTimestampMs, List<string?>? TraceParents, long Bytes)>(StringComparer.Ordinal);
         List<(KafkaInboundRecord, string, string)>? rejected = null;
         foreach (var record in records)
         {
@@ -130,7 +150,7 @@ internal sealed partial class KafkaAdapterReceiver(
             ref var stream = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(streams, decoded.StreamKey!, out var exists);
             if (!exists)
             {
-                stream = ([], [], 0, null);
+                stream = ([], [], 0, null, 0);
             }
 
             if (receive is not null && stream.TraceParents is null)
@@ -140,6 +160,7 @@ internal sealed partial class KafkaAdapterReceiver(
 
             stream.Events.Add(decoded.Event!);
             stream.Offsets.Add(record.Offset.Value);
+            stream.Bytes += size;
             stream.LastTimestampMs = message.Timestamp.UnixTimestampMs;
             stream.TraceParents?.Add(receive?.Id);
             KafkaTracing.End(receive);
@@ -167,20 +188,31 @@ internal sealed partial class KafkaAdapterReceiver(
 
         _position = last.Offset.Value + 1;
         partition.ReadUpTo = _position;
+        var previousReadEnd = _lastReadEnd;
+        _lastReadEnd = _position;
 
-        // Containers in the order of their streams' first records: their first offsets increase.
+        // Containers in the order of their streams' first records: their first offsets increase. Each carries where
+        // the read ended: the cache hands that over to the checkpointer once it holds them.
         var containers = new List<IBatchContainer>(streams.Count);
         foreach (var (key, stream) in streams)
         {
-            containers.Add(new KafkaBatchContainer(KafkaQueueMapper.StreamIdOf(topic, key), first.Partition.Value, stream.Events, stream.Offsets, stream.LastTimestampMs, traceParents: stream.TraceParents));
+            containers.Add(new KafkaBatchContainer(KafkaQueueMapper.StreamIdOf(topic, key), first.Partition.Value, stream.Events, stream.Offsets, stream.LastTimestampMs, traceParents: stream.TraceParents)
+            {
+                ReadEnd = _position,
+                Bytes = stream.Bytes,
+            });
+        }
+
+        if (containers.Count == 0 && (previousReadEnd < 0 || partition.HandedOverUpTo >= previousReadEnd))
+        {
+            // Every record of this read is in the dead-letter topic and everything read before it reached the cache.
+            partition.HandOver(_position);
         }
 
         return containers;
     }
 
-    public Task MessagesDeliveredAsync(IList<IBatchContainer> messages) => Task.CompletedTask; // the cache reports delivery to the checkpointer
-
-    public async Task Shutdown(TimeSpan timeout)
+    public async Task Shutdown(TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var scope = logger.BeginScope(_scope);
         var tp = partition.Partition;
@@ -206,6 +238,7 @@ internal sealed partial class KafkaAdapterReceiver(
         finally
         {
             partition.Checkpointer.Bind(null);
+            _cache?.Close();
             if (partition.Owner == ownerName)
             {
                 partition.Owner = null;
@@ -264,6 +297,17 @@ internal sealed partial class KafkaAdapterReceiver(
             {
                 try
                 {
+                    // Batches consumers failed on hold the checkpoint back until they are dead-lettered.
+                    await deadLetters.PublishFailedDeliveriesAsync(partition, stopping).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    using var scope = logger.BeginScope(_scope);
+                    LogDeadLetterRetryFailed(logger, ex, partition.Topic, partition.Partition.Partition.Value);
+                }
+
+                try
+                {
                     await partition.Checkpointer.FlushAsync(stopping).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
@@ -296,6 +340,9 @@ internal sealed partial class KafkaAdapterReceiver(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Committing {Topic}[{Partition}] failed; trying again next interval")]
     private static partial void LogCommitLoopFailed(ILogger logger, Exception exception, string topic, int partition);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not dead-letter the failed batches of {Topic}[{Partition}]; their offsets stay uncommitted, trying again next interval")]
+    private static partial void LogDeadLetterRetryFailed(ILogger logger, Exception exception, string topic, int partition);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The final commit of {Topic}[{Partition}] timed out; its last delivered records may be delivered again")]
     private static partial void LogFinalCommitTimedOut(ILogger logger, string topic, int partition);

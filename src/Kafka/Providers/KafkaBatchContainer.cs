@@ -66,8 +66,21 @@ public sealed class KafkaBatchContainer : IBatchContainer
     /// <summary>The offset of the last event.</summary>
     public long LastOffset => Offsets[^1];
 
+    /// <summary>
+    /// The offset after the last record of the read this container came from (on the reading silo only; 0 after a
+    /// copy). The cache hands it to the checkpointer once the container is cached: a read dropped on its way to the
+    /// cache never counts as handed over.
+    /// </summary>
+    [field: NonSerialized]
+    internal long ReadEnd { get; init; }
+
+    /// <summary>The key and value bytes of the records (on the reading silo only), for the cache's byte bound.</summary>
+    [field: NonSerialized]
+    internal long Bytes { get; init; }
+
     /// <inheritdoc />
-    public StreamSequenceToken SequenceToken => new KafkaSequenceToken(Partition, Offsets[0]);
+    /// <remarks>Names the range of offsets this container holds: see <see cref="KafkaSequenceToken"/>.</remarks>
+    public StreamSequenceToken SequenceToken => KafkaSequenceToken.Range(Partition, Offsets[0], Offsets[^1]);
 
     /// <inheritdoc />
     public IEnumerable<Tuple<T, StreamSequenceToken>> GetEvents<T>()
@@ -109,19 +122,35 @@ public sealed class KafkaBatchContainer : IBatchContainer
     internal KafkaBatchContainer WithDeliveryTrace(string traceParent) =>
         new(StreamId, Partition, Events, Offsets, LastTimestampMs, RequestContext, TraceParents, traceParent);
 
-    /// <summary>This container without the events before <paramref name="offset"/> (for rewinds into its middle), or null if none is left.</summary>
-    /// <param name="offset">The first offset to keep.</param>
-    internal KafkaBatchContainer? From(long offset)
+    /// <summary>
+    /// The events of this container with offsets from <paramref name="from"/> to <paramref name="to"/> (inclusive), this
+    /// container itself when that is all of them, or null when none is in the range.
+    /// </summary>
+    /// <param name="from">The first offset to keep.</param>
+    /// <param name="to">The last offset to keep.</param>
+    internal KafkaBatchContainer? Slice(long from, long to)
     {
-        if (offset <= FirstOffset)
+        if (from <= FirstOffset && to >= LastOffset)
         {
             return this;
         }
 
-        var start = Offsets.FindIndex(o => o >= offset);
-        return start < 0
+        var start = from <= FirstOffset ? 0 : Offsets.FindIndex(o => o >= from);
+        if (start < 0)
+        {
+            return null;
+        }
+
+        var end = to >= LastOffset ? Offsets.Count : Offsets.FindIndex(start, o => o > to);
+        if (end < 0)
+        {
+            end = Offsets.Count;
+        }
+
+        var count = end - start;
+        return count <= 0
             ? null
-            : new KafkaBatchContainer(StreamId, Partition, Events.GetRange(start, Events.Count - start), Offsets.GetRange(start, Offsets.Count - start), LastTimestampMs, RequestContext, TraceParents?.GetRange(start, TraceParents.Count - start));
+            : new KafkaBatchContainer(StreamId, Partition, Events.GetRange(start, count), Offsets.GetRange(start, count), LastTimestampMs, RequestContext, TraceParents?.GetRange(start, count));
     }
 
     /// <inheritdoc />

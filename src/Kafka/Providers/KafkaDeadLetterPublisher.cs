@@ -12,12 +12,23 @@ namespace StreamGrains.Kafka.Providers;
 /// and headers that say why and where from: <c>dlq.reason</c>, <c>dlq.detail</c>, <c>dlq.source.topic</c>,
 /// <c>dlq.source.partition</c>, <c>dlq.source.offset</c>, <c>dlq.source.timestamp</c>.
 /// </summary>
+/// <remarks>
+/// Batches a consumer kept failing on go there too, with reason <c>delivery-failed</c>, the consumer's error as the
+/// detail and <c>dlq.stream</c>: their original records are read back from Kafka (or, where Kafka no longer holds one,
+/// the event is encoded again and <c>dlq.original</c> says <c>re-encoded</c>).
+/// </remarks>
 internal sealed partial class KafkaDeadLetterPublisher(
     IProducer<byte[]?, byte[]?> producer,
     KafkaStreamOptions options,
+    IKafkaDataAdapter dataAdapter,
+    KafkaRecordFetcher fetcher,
     KafkaStreamMetrics metrics,
     ILogger<KafkaDeadLetterPublisher> logger)
 {
+    public const string DeliveryFailed = "delivery-failed";
+    public const string StreamHeader = "dlq.stream";
+    public const string OriginalHeader = "dlq.original";
+
     public const string ReasonHeader = "dlq.reason";
     public const string DetailHeader = "dlq.detail";
     public const string SourceTopicHeader = "dlq.source.topic";
@@ -73,6 +84,51 @@ internal sealed partial class KafkaDeadLetterPublisher(
         foreach (var (record, reason, _) in rejected)
         {
             metrics.DeadLettered(record.Topic, reason);
+        }
+    }
+
+    /// <summary>
+    /// Writes the batches consumers failed on in <paramref name="partition"/>'s cache to the dead-letter topic; each
+    /// one, once Kafka acknowledged all its records, no longer holds the partition's checkpoint back.
+    /// </summary>
+    /// <returns>How many batches were dead-lettered.</returns>
+    public async Task<int> PublishFailedDeliveriesAsync(KafkaPartitionContext partition, CancellationToken cancellationToken)
+    {
+        if (partition.Cache is not { } cache || cache.PendingFailures.Count == 0)
+        {
+            return 0;
+        }
+
+        await partition.DeadLettering.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var done = 0;
+            foreach (var failure in cache.PendingFailures)
+            {
+                var batch = failure.Batch;
+                var originals = await fetcher.FetchAsync(partition.Partition, batch.Offsets, options.MetadataTimeout, cancellationToken).ConfigureAwait(false);
+                var key = System.Text.Encoding.UTF8.GetBytes(KafkaQueueMapper.KeyText(batch.StreamId));
+                var records = new List<(KafkaInboundRecord, string, string)>(batch.Offsets.Count);
+                for (var i = 0; i < batch.Offsets.Count; i++)
+                {
+                    var offset = batch.Offsets[i];
+                    var inbound = originals.TryGetValue(offset, out var original)
+                        ? new KafkaInboundRecord(partition.Topic, partition.Partition.Partition.Value, offset, original.Message.Key, original.Message.Value, original.Message.Headers ?? [], original.Message.Timestamp)
+                        : new KafkaInboundRecord(partition.Topic, partition.Partition.Partition.Value, offset, key, dataAdapter.Encode(KafkaQueueMapper.KeyText(batch.StreamId), batch.Events[i]), [new Header(OriginalHeader, "re-encoded"u8.ToArray())], new Timestamp(batch.LastTimestampMs, TimestampType.CreateTime));
+                    inbound.Headers!.Add(StreamHeader, System.Text.Encoding.UTF8.GetBytes(batch.StreamId.ToString()));
+                    records.Add((inbound, DeliveryFailed, failure.Error));
+                }
+
+                await PublishAsync(records, cancellationToken).ConfigureAwait(false);
+                cache.CompleteFailure(failure);
+                done++;
+            }
+
+            return done;
+        }
+        finally
+        {
+            partition.DeadLettering.Release();
         }
     }
 

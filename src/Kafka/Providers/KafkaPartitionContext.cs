@@ -4,12 +4,14 @@ using StreamGrains.Kafka.Checkpointing;
 namespace StreamGrains.Kafka.Providers;
 
 /// <summary>
-/// What the receiver and the queue cache of one partition share on this silo: the partition, how far it was read,
-/// and its checkpointer.
+/// What the receiver, the queue cache and the delivery-failure handler of one partition share on this silo: the
+/// partition, how far it was read and handed over, and its checkpointer.
 /// </summary>
 internal sealed class KafkaPartitionContext(TopicPartition partition, KafkaCheckpointer checkpointer)
 {
     private long _readUpTo = -1;
+    private long _handedOverUpTo = -1;
+    private long _readByteBudget = long.MaxValue;
 
     public TopicPartition Partition { get; } = partition;
 
@@ -17,11 +19,46 @@ internal sealed class KafkaPartitionContext(TopicPartition partition, KafkaCheck
 
     public KafkaCheckpointer Checkpointer { get; } = checkpointer;
 
-    /// <summary>The offset after the last record read and handed over (delivered to the cache or dead-lettered), or -1.</summary>
+    /// <summary>The offset after the last record the receiver read, or -1; for lag and /api/info only, never committed.</summary>
     public long ReadUpTo
     {
         get => Interlocked.Read(ref _readUpTo);
         set => Interlocked.Exchange(ref _readUpTo, value);
+    }
+
+    /// <summary>
+    /// The offset before which every record read was handed over: cached (the cache sets it when it takes a read's
+    /// containers) or dead-lettered (the receiver sets it for a read that produced no container), or -1. The
+    /// checkpoint never passes it.
+    /// </summary>
+    public long HandedOverUpTo => Interlocked.Read(ref _handedOverUpTo);
+
+    /// <summary>How many key and value bytes the next read may take before the cache's byte bound is reached.</summary>
+    public long ReadByteBudget
+    {
+        get => Interlocked.Read(ref _readByteBudget);
+        set => Interlocked.Exchange(ref _readByteBudget, value);
+    }
+
+    /// <summary>The cache of the current ownership, while there is one.</summary>
+    public volatile KafkaQueueCache? Cache;
+
+    /// <summary>One dead-lettering of failed deliveries at a time per partition (the failure handler and the commit loop both do it).</summary>
+    public SemaphoreSlim DeadLettering { get; } = new(1, 1);
+
+    /// <summary>Moves <see cref="HandedOverUpTo"/> forward to <paramref name="offset"/>.</summary>
+    public void HandOver(long offset)
+    {
+        long current;
+        do
+        {
+            current = Interlocked.Read(ref _handedOverUpTo);
+            if (offset <= current)
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _handedOverUpTo, offset, current) != current);
     }
 
     /// <summary>
@@ -31,6 +68,8 @@ internal sealed class KafkaPartitionContext(TopicPartition partition, KafkaCheck
     public void StartOwnership()
     {
         ReadUpTo = -1;
+        Interlocked.Exchange(ref _handedOverUpTo, -1);
+        ReadByteBudget = long.MaxValue;
         Checkpointer.Reset();
     }
 

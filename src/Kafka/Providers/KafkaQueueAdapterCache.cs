@@ -8,9 +8,10 @@ internal sealed class KafkaQueueAdapterCache(
     Func<QueueId, KafkaPartitionContext> partitions,
     KafkaQueueCacheOptions options,
     KafkaStreamMetrics metrics,
+    KafkaDeliveryErrors errors,
     TimeProvider time,
     ILoggerFactory loggerFactory) : IQueueAdapterCache
 {
     public IQueueCache CreateQueueCache(QueueId queueId) =>
-        new KafkaQueueCache(partitions(queueId), options, metrics, time, loggerFactory.CreateLogger<KafkaQueueCache>());
+        new KafkaQueueCache(partitions(queueId), options, metrics, time, loggerFactory.CreateLogger<KafkaQueueCache>(), errors);
 }

@@ -9,41 +9,52 @@ namespace StreamGrains.Kafka.Providers;
 /// </summary>
 /// <remarks>
 /// <para>An entry is delivered once every cursor of its stream has moved past it (the pulling agent moves a cursor
-/// only after the consumer took the previous batch, or after its failure handler gave up on it). The pulling agent pins
-/// a new stream's first entry with a cursor until its subscribers have cursors of their own, so an entry is never
-/// counted as delivered before its consumers are known.</para>
+/// only after the consumer took the previous batch, or after its failure handler gave up on it) and, if a consumer
+/// failed on it, once its records are in the dead-letter topic. The pulling agent pins a new stream's first entry with
+/// a cursor until its subscribers have cursors of their own, so an entry is never counted as delivered before its
+/// consumers are known.</para>
 /// <para>The offset before which every entry is delivered goes to the checkpointer on every purge; entries are
-/// ordered by their first offset, so that offset is the first offset of the oldest undelivered entry, or the read
-/// position when everything is delivered.</para>
-/// <para>Delivered entries stay for <see cref="KafkaQueueCacheOptions.RewindWindow"/> (or while they fill less than
-/// half the cache) so that subscriptions can be rewound to their tokens.</para>
+/// ordered by their first offset, so that offset is the first offset of the oldest undelivered entry, or, when
+/// everything is delivered, the end of the last read whose containers reached this cache.</para>
+/// <para>Bounds: at most <see cref="KafkaQueueCacheOptions.MaxRecords"/> records and about
+/// <see cref="KafkaQueueCacheOptions.MaxBytes"/> bytes (one record more at most). Reading pauses while undelivered
+/// records fill 90 % of either; delivered entries stay for <see cref="KafkaQueueCacheOptions.RewindWindow"/>, so that
+/// subscriptions can be rewound to their tokens, but never take more than half of either bound.</para>
 /// </remarks>
 internal sealed partial class KafkaQueueCache : IQueueCache
 {
     private readonly Lock _gate = new();
     private readonly List<Entry> _entries = [];
     private readonly Dictionary<StreamId, StreamState> _streams = [];
+    private readonly List<KafkaFailedDelivery> _failures = [];
     private readonly KafkaPartitionContext _partition;
     private readonly KafkaQueueCacheOptions _options;
     private readonly KafkaCachePressureMonitor _pressure;
     private readonly KafkaStreamMetrics _metrics;
+    private readonly KafkaDeliveryErrors? _errors;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly IDisposable _tracking;
     private long _headSeq;
     private long _purgedUpToOffset = -1;
     private long _nextSeq;
     private long _deliveredUpToSeq;
     private int _records;
     private int _undeliveredRecords;
+    private long _bytes;
+    private long _undeliveredBytes;
 
-    public KafkaQueueCache(KafkaPartitionContext partition, KafkaQueueCacheOptions options, KafkaStreamMetrics metrics, TimeProvider time, ILogger logger)
+    public KafkaQueueCache(KafkaPartitionContext partition, KafkaQueueCacheOptions options, KafkaStreamMetrics metrics, TimeProvider time, ILogger logger, KafkaDeliveryErrors? errors = null)
     {
         _partition = partition;
         _options = options;
         _metrics = metrics;
         _time = time;
         _logger = logger;
-        _pressure = new KafkaCachePressureMonitor(options.MaxRecords);
+        _errors = errors;
+        _pressure = new KafkaCachePressureMonitor(options.MaxRecords, options.MaxBytes);
+        _tracking = metrics.TrackCache(partition.Partition, Usage);
+        partition.Cache = this;
     }
 
     /// <summary>Records cached, delivered or not.</summary>
@@ -54,6 +65,18 @@ internal sealed partial class KafkaQueueCache : IQueueCache
             lock (_gate)
             {
                 return _records;
+            }
+        }
+    }
+
+    /// <summary>Key and value bytes cached, delivered or not.</summary>
+    public long CachedBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _bytes;
             }
         }
     }
@@ -70,15 +93,29 @@ internal sealed partial class KafkaQueueCache : IQueueCache
         }
     }
 
+    /// <summary>Batches consumers failed on whose records are not in the dead-letter topic yet.</summary>
+    public IReadOnlyList<KafkaFailedDelivery> PendingFailures
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _failures.ToList();
+            }
+        }
+    }
+
     /// <remarks>
     /// Never 0: the pulling agent stops before purging when it is, and purging is what frees the cache. Reading pauses
-    /// through <see cref="IsUnderPressure"/> instead, which the agent asks after purging.
+    /// through <see cref="IsUnderPressure"/> instead, which the agent asks after purging. Also tells the receiver how
+    /// many bytes its next read may take.
     /// </remarks>
     public int GetMaxAddCount()
     {
         lock (_gate)
         {
-            return Math.Max(1, _options.MaxRecords - _undeliveredRecords);
+            _partition.ReadByteBudget = Math.Max(1, _options.MaxBytes - _bytes);
+            return Math.Max(1, _options.MaxRecords - _records);
         }
     }
 
@@ -86,10 +123,10 @@ internal sealed partial class KafkaQueueCache : IQueueCache
     {
         lock (_gate)
         {
-            var under = _pressure.Record(_undeliveredRecords);
+            var under = _pressure.Record(_undeliveredRecords, _undeliveredBytes);
             if (under)
             {
-                LogUnderPressure(_logger, _partition.Topic, _partition.Partition.Partition.Value, _undeliveredRecords);
+                LogUnderPressure(_logger, _partition.Topic, _partition.Partition.Partition.Value, _undeliveredRecords, _undeliveredBytes);
             }
 
             return under;
@@ -100,6 +137,7 @@ internal sealed partial class KafkaQueueCache : IQueueCache
     {
         ArgumentNullException.ThrowIfNull(messages);
         var now = _time.GetUtcNow().UtcDateTime;
+        long readEnd = -1;
         lock (_gate)
         {
             foreach (var message in messages)
@@ -116,7 +154,16 @@ internal sealed partial class KafkaQueueCache : IQueueCache
                 stream.Entries.Add(entry);
                 _records += entry.Records;
                 _undeliveredRecords += entry.Records;
+                _bytes += batch.Bytes;
+                _undeliveredBytes += batch.Bytes;
+                readEnd = Math.Max(readEnd, batch.ReadEnd);
             }
+        }
+
+        // Only now is the read handed over: a read the agent dropped on its way here never moves the checkpoint.
+        if (readEnd > 0)
+        {
+            _partition.HandOver(readEnd);
         }
     }
 
@@ -130,12 +177,13 @@ internal sealed partial class KafkaQueueCache : IQueueCache
             while (purged < _entries.Count && _entries[purged].Seq < _deliveredUpToSeq)
             {
                 var entry = _entries[purged];
-                if (now - entry.AddedUtc < _options.RewindWindow && _records * 2 <= _options.MaxRecords)
+                if (now - entry.AddedUtc < _options.RewindWindow && _records * 2 <= _options.MaxRecords && _bytes * 2 <= _options.MaxBytes)
                 {
                     break;
                 }
 
                 _records -= entry.Records;
+                _bytes -= entry.Batch.Bytes;
                 _purgedUpToOffset = Math.Max(_purgedUpToOffset, entry.Batch.LastOffset);
                 var stream = entry.Stream;
                 stream.Entries.RemoveAt(0); // entries of a stream are purged in order, so this one is its oldest
@@ -169,53 +217,74 @@ internal sealed partial class KafkaQueueCache : IQueueCache
         }
     }
 
+    [Obsolete("Use TryGetCacheCursor instead.")]
     public IQueueCacheCursor GetCacheCursor(StreamId streamId, StreamSequenceToken? token)
+    {
+        var result = TryGetCacheCursor(streamId, token);
+        return result.Kind == QueueCacheCursorResultKind.Success ? result.Cursor! : throw result.CacheMiss!.Value.ToException();
+    }
+
+    /// <remarks>
+    /// Without a token: at this partition's oldest entry not yet delivered to everyone (at-least-once rather than Orleans'
+    /// pooled cache's newest entry). With a token: at its first offset; the events up to its last offset come as a
+    /// batch of their own, so a consumer that already has them (a handshake's delivery token) skips exactly those.
+    /// </remarks>
+    public QueueCacheCursorResult<IQueueCacheCursor> TryGetCacheCursor(StreamId streamId, StreamSequenceToken? token)
     {
         lock (_gate)
         {
             long position;
-            long? startOffset = null;
+            long? start = null;
+            long? split = null;
             if (token is null)
             {
-                // No position asked for: start at this stream's oldest entry not yet delivered to everyone
-                // (at-least-once rather than Orleans' pooled cache's newest entry).
                 position = _deliveredUpToSeq;
             }
             else
             {
-                var offset = token.SequenceNumber;
                 var partitionId = _partition.Partition.Partition.Value;
-                var oldest = _entries.Count > 0 ? _entries[0].Batch.FirstOffset : _partition.ReadUpTo;
+                start = token is KafkaSequenceToken range ? range.FirstOffset : token.SequenceNumber;
+                split = token.SequenceNumber;
+                var oldest = _entries.Count > 0 ? _entries[0].Batch.FirstOffset : _partition.HandedOverUpTo;
                 // Older than the cache holds, at or below an offset some purged container reached (its other events
                 // may be gone), or from another partition (the partition count changed): a miss, never a silent skip.
-                if ((oldest >= 0 && offset < oldest) || offset <= _purgedUpToOffset || (token is KafkaSequenceToken kafka && kafka.Partition != partitionId))
+                if ((oldest >= 0 && start < oldest) || start <= _purgedUpToOffset || (token is KafkaSequenceToken kafka && kafka.Partition != partitionId))
                 {
-                    var newest = _entries.Count > 0 ? _entries[^1].Batch.SequenceToken : token;
-                    throw new QueueCacheMissException(token, new KafkaSequenceToken(partitionId, Math.Max(oldest, _purgedUpToOffset + 1)), newest);
+                    var low = new KafkaSequenceToken(partitionId, Math.Max(oldest, _purgedUpToOffset + 1));
+                    var high = _entries.Count > 0 ? _entries[^1].Batch.SequenceToken : low;
+                    return QueueCacheCursorResult<IQueueCacheCursor>.FromCacheMiss(new QueueCacheMissInfo(token, low, high));
                 }
 
                 position = -1;
-                startOffset = offset;
             }
 
-            if (!_streams.TryGetValue(streamId, out var stream))
-            {
-                stream = new StreamState(streamId);
-                _streams.Add(streamId, stream);
-            }
-
-            if (startOffset is { } from)
+            var stream = StreamOf(streamId);
+            if (start is { } from)
             {
                 position = stream.Entries.FirstOrDefault(e => e.Batch.LastOffset >= from)?.Seq ?? _nextSeq;
             }
 
-            var cursor = new KafkaQueueCacheCursor(this, stream, position, startOffset);
-            stream.Cursors.Add(cursor);
-            return cursor;
+            return QueueCacheCursorResult<IQueueCacheCursor>.FromCursor(NewCursor(stream, position, start, split));
         }
     }
 
-    /// <summary>Moves a cursor to its stream's next entry; the entry it held so far counts as delivered to it.</summary>
+    /// <remarks><see cref="StreamSubscriptionStartPosition.EarliestAvailable"/>: at the stream's oldest cached entry.</remarks>
+    public QueueCacheCursorResult<IQueueCacheCursor> TryGetCacheCursorAtPosition(StreamId streamId, StreamSubscriptionStartPosition startPosition)
+    {
+        if (startPosition != StreamSubscriptionStartPosition.EarliestAvailable)
+        {
+            return TryGetCacheCursor(streamId, null);
+        }
+
+        lock (_gate)
+        {
+            var stream = StreamOf(streamId);
+            var position = stream.Entries.Count > 0 ? stream.Entries[0].Seq : _nextSeq;
+            return QueueCacheCursorResult<IQueueCacheCursor>.FromCursor(NewCursor(stream, position, null, null));
+        }
+    }
+
+    /// <summary>Moves a cursor to its stream's next events; the entry it held so far counts as delivered to it.</summary>
     internal KafkaBatchContainer? MoveNext(KafkaQueueCacheCursor cursor)
     {
         lock (_gate)
@@ -233,17 +302,34 @@ internal sealed partial class KafkaQueueCache : IQueueCache
             }
 
             var entries = cursor.Stream.Entries;
-            for (var i = FirstIndexAtOrAfter(entries, cursor.NextSeq); i < entries.Count; i++)
+            var i = FirstIndexAtOrAfter(entries, cursor.NextSeq);
+            while (i < entries.Count)
             {
                 var entry = entries[i];
-                cursor.NextSeq = entry.Seq + 1;
-                var batch = cursor.StartOffset is { } start ? entry.Batch.From(start) : entry.Batch;
+                var from = cursor.StartOffset ?? long.MinValue;
+                // The first batch after a positioning by token ends at the token's last offset (see TryGetCacheCursor).
+                var to = cursor.SplitAt is { } split && split < entry.Batch.LastOffset ? split : long.MaxValue;
+                var batch = entry.Batch.Slice(from, to);
+                if (to < entry.Batch.LastOffset)
+                {
+                    // More of this entry comes after the split: stay on it.
+                    cursor.StartOffset = Math.Max(from, to + 1);
+                    cursor.SplitAt = null;
+                    cursor.NextSeq = entry.Seq;
+                }
+                else
+                {
+                    cursor.StartOffset = null;
+                    cursor.SplitAt = null;
+                    cursor.NextSeq = entry.Seq + 1;
+                    i++;
+                }
+
                 if (batch is null)
                 {
                     continue;
                 }
 
-                cursor.StartOffset = null;
                 cursor.Current = entry;
                 if (batch.TraceParents is { } traceParents && Tracing.KafkaTracing.StartDeliver(entry.Stream.Id.GetNamespace() ?? _partition.Topic, traceParents) is { } delivery)
                 {
@@ -259,7 +345,36 @@ internal sealed partial class KafkaQueueCache : IQueueCache
         }
     }
 
-    internal void RecordDeliveryFailure() => _metrics.DeliveryFailed(_partition.Topic);
+    /// <summary>
+    /// The pulling agent gave up delivering the cursor's current batch: its entry stays undelivered until the batch is
+    /// in the dead-letter topic (<see cref="CompleteFailure"/>).
+    /// </summary>
+    internal void RecordDeliveryFailure(KafkaQueueCacheCursor cursor, KafkaBatchContainer? handedOut)
+    {
+        _metrics.DeliveryFailed(_partition.Topic);
+        lock (_gate)
+        {
+            if (cursor.Current is not { } entry || handedOut is null)
+            {
+                return;
+            }
+
+            var error = _errors?.Take(handedOut) is { } ex
+                ? $"{ex.GetType().Name}: {ex.Message}"
+                : "The consumer failed on this batch until the pulling agent's MaxEventDeliveryTime passed.";
+            _failures.Add(new KafkaFailedDelivery(entry.Seq, handedOut, error));
+            LogDeliveryFailed(_logger, _partition.Topic, _partition.Partition.Partition.Value, handedOut.FirstOffset, handedOut.LastOffset, cursor.Stream.Id.ToString());
+        }
+    }
+
+    /// <summary>A failed batch is in the dead-letter topic: its entry may count as delivered.</summary>
+    internal void CompleteFailure(KafkaFailedDelivery failure)
+    {
+        lock (_gate)
+        {
+            _failures.Remove(failure);
+        }
+    }
 
     internal void Remove(KafkaQueueCacheCursor cursor)
     {
@@ -276,11 +391,39 @@ internal sealed partial class KafkaQueueCache : IQueueCache
         }
     }
 
+    /// <summary>Stops reporting this cache's metrics (its ownership ended).</summary>
+    internal void Close()
+    {
+        _tracking.Dispose();
+        if (_partition.Cache == this)
+        {
+            _partition.Cache = null;
+        }
+    }
+
+    private StreamState StreamOf(StreamId streamId)
+    {
+        if (!_streams.TryGetValue(streamId, out var stream))
+        {
+            stream = new StreamState(streamId);
+            _streams.Add(streamId, stream);
+        }
+
+        return stream;
+    }
+
+    private KafkaQueueCacheCursor NewCursor(StreamState stream, long position, long? start, long? split)
+    {
+        var cursor = new KafkaQueueCacheCursor(this, stream, position, start, split);
+        stream.Cursors.Add(cursor);
+        return cursor;
+    }
+
     /// <summary>Hands the checkpointer the offset before which every event was delivered to every consumer.</summary>
     private void ReportDelivered(DateTime now)
     {
         AdvanceDelivered();
-        var watermark = _deliveredUpToSeq < _nextSeq ? EntryAt(_deliveredUpToSeq).Batch.FirstOffset : _partition.ReadUpTo;
+        var watermark = _deliveredUpToSeq < _nextSeq ? EntryAt(_deliveredUpToSeq).Batch.FirstOffset : _partition.HandedOverUpTo;
         if (watermark >= 0)
         {
             _partition.Checkpointer.Update(watermark, now);
@@ -289,7 +432,13 @@ internal sealed partial class KafkaQueueCache : IQueueCache
 
     private void AdvanceDelivered()
     {
-        while (_deliveredUpToSeq < _nextSeq)
+        var pinned = long.MaxValue;
+        foreach (var failure in _failures)
+        {
+            pinned = Math.Min(pinned, failure.Seq);
+        }
+
+        while (_deliveredUpToSeq < _nextSeq && _deliveredUpToSeq < pinned)
         {
             var entry = EntryAt(_deliveredUpToSeq);
             foreach (var cursor in entry.Stream.Cursors)
@@ -302,6 +451,15 @@ internal sealed partial class KafkaQueueCache : IQueueCache
 
             _deliveredUpToSeq++;
             _undeliveredRecords -= entry.Records;
+            _undeliveredBytes -= entry.Batch.Bytes;
+        }
+    }
+
+    private (int Undelivered, int Retained, long Bytes) Usage()
+    {
+        lock (_gate)
+        {
+            return (_undeliveredRecords, _records - _undeliveredRecords, _bytes);
         }
     }
 
@@ -350,6 +508,9 @@ internal sealed partial class KafkaQueueCache : IQueueCache
         public HashSet<KafkaQueueCacheCursor> Cursors { get; } = [];
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Cache of {Topic}[{Partition}] is under pressure: {Undelivered} records not yet delivered; reading pauses")]
-    private static partial void LogUnderPressure(ILogger logger, string topic, int partition, int undelivered);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Cache of {Topic}[{Partition}] is under pressure: {Undelivered} records ({UndeliveredBytes} bytes) not yet delivered; reading pauses")]
+    private static partial void LogUnderPressure(ILogger logger, string topic, int partition, int undelivered, long undeliveredBytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A consumer of {Stream} kept failing on {Topic}[{Partition}] offsets {First}..{Last}; the batch goes to the dead-letter topic")]
+    private static partial void LogDeliveryFailed(ILogger logger, string topic, int partition, long first, long last, string stream);
 }

@@ -10,12 +10,13 @@ internal sealed class KafkaQueueCacheCursor : IQueueCacheCursor
     private KafkaBatchContainer? _current;
     private bool _disposed;
 
-    internal KafkaQueueCacheCursor(KafkaQueueCache cache, KafkaQueueCache.StreamState stream, long nextSeq, long? startOffset)
+    internal KafkaQueueCacheCursor(KafkaQueueCache cache, KafkaQueueCache.StreamState stream, long nextSeq, long? startOffset, long? splitAt)
     {
         _cache = cache;
         Stream = stream;
         NextSeq = nextSeq;
         StartOffset = startOffset;
+        SplitAt = splitAt;
     }
 
     internal KafkaQueueCache.StreamState Stream { get; }
@@ -23,8 +24,11 @@ internal sealed class KafkaQueueCacheCursor : IQueueCacheCursor
     /// <summary>The sequence number of the next entry to look at.</summary>
     internal long NextSeq { get; set; }
 
-    /// <summary>For a rewind into the middle of an entry: the first offset to deliver.</summary>
+    /// <summary>For a position inside an entry: the first offset to deliver.</summary>
     internal long? StartOffset { get; set; }
+
+    /// <summary>After a positioning by token: the last offset of the first batch to hand out (the token's last offset).</summary>
+    internal long? SplitAt { get; set; }
 
     /// <summary>The entry handed out last and not yet known to be delivered.</summary>
     internal KafkaQueueCache.Entry? Current { get; set; }
@@ -41,21 +45,22 @@ internal sealed class KafkaQueueCacheCursor : IQueueCacheCursor
         return _current;
     }
 
-    public bool MoveNext()
+    [Obsolete("Use MoveNextWithResult instead.")]
+    public bool MoveNext() => MoveNextWithResult().Kind == QueueCacheCursorMoveResultKind.Success;
+
+    public QueueCacheCursorMoveResult MoveNextWithResult()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _current = _cache.MoveNext(this);
-        return _current is not null;
+        return _current is not null ? QueueCacheCursorMoveResult.Success : QueueCacheCursorMoveResult.NoData;
     }
-
-    public QueueCacheCursorMoveResult MoveNextWithResult() => MoveNext() ? QueueCacheCursorMoveResult.Success : QueueCacheCursorMoveResult.NoData;
 
     public void Refresh(StreamSequenceToken token)
     {
-        // A cursor always knows its position; new entries of its stream are found by the next MoveNext.
+        // A cursor always knows its position; new entries of its stream are found by the next move.
     }
 
-    public void RecordDeliveryFailure() => _cache.RecordDeliveryFailure();
+    public void RecordDeliveryFailure() => _cache.RecordDeliveryFailure(this, _current);
 
     public void Dispose()
     {

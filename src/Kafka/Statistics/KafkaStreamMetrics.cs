@@ -23,6 +23,7 @@ public sealed class KafkaStreamMetrics : IDisposable
     private readonly Counter<long> _produced;
     private readonly Counter<long> _deliveryFailures;
     private readonly ConcurrentDictionary<TopicPartition, Func<long?>> _lagSources = new();
+    private readonly ConcurrentDictionary<TopicPartition, Func<(int Undelivered, int Retained, long Bytes)>> _caches = new();
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
     /// <param name="meterFactory">The host's meter factory.</param>
@@ -37,7 +38,9 @@ public sealed class KafkaStreamMetrics : IDisposable
         _deadLettered = _meter.CreateCounter<long>("streamgrains.dlq.records", "{record}", "Records sent to a dead-letter topic.");
         _commits = _meter.CreateCounter<long>("streamgrains.kafka.offset.commits", "{commit}", "Offset commits to the consumer group.");
         _produced = _meter.CreateCounter<long>("streamgrains.kafka.records.produced", "{record}", "Records written to Kafka by publishing to streams.");
-        _deliveryFailures = _meter.CreateCounter<long>("streamgrains.kafka.delivery.failures", "{batch}", "Batches a consumer failed to process after the pulling agent's retries.");
+        _deliveryFailures = _meter.CreateCounter<long>("streamgrains.kafka.delivery.failures", "{batch}", "Batches a consumer failed to process after the pulling agent's retries (they go to the dead-letter topic).");
+        _meter.CreateObservableGauge("streamgrains.kafka.cache.records", ObserveCacheRecords, "{record}", "Records in a partition's cache: state=undelivered (not yet delivered to every consumer) or retained (delivered, kept for rewinds).");
+        _meter.CreateObservableGauge("streamgrains.kafka.cache.bytes", ObserveCacheBytes, "By", "Key and value bytes in a partition's cache, delivered or not.");
     }
 
     internal void Consumed(string topic, int partition, int records, long bytes)
@@ -64,6 +67,31 @@ public sealed class KafkaStreamMetrics : IDisposable
     {
         _lagSources[partition] = lag;
         return new Untrack(() => _lagSources.TryRemove(new KeyValuePair<TopicPartition, Func<long?>>(partition, lag)));
+    }
+
+    /// <summary>Reports a partition cache's usage while this silo reads the partition.</summary>
+    internal IDisposable TrackCache(TopicPartition partition, Func<(int Undelivered, int Retained, long Bytes)> usage)
+    {
+        _caches[partition] = usage;
+        return new Untrack(() => _caches.TryRemove(new KeyValuePair<TopicPartition, Func<(int, int, long)>>(partition, usage)));
+    }
+
+    private IEnumerable<Measurement<long>> ObserveCacheRecords()
+    {
+        foreach (var (partition, usage) in _caches)
+        {
+            var (undelivered, retained, _) = usage();
+            yield return new Measurement<long>(undelivered, new KeyValuePair<string, object?>("topic", partition.Topic), new KeyValuePair<string, object?>("partition", partition.Partition.Value), new KeyValuePair<string, object?>("state", "undelivered"));
+            yield return new Measurement<long>(retained, new KeyValuePair<string, object?>("topic", partition.Topic), new KeyValuePair<string, object?>("partition", partition.Partition.Value), new KeyValuePair<string, object?>("state", "retained"));
+        }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveCacheBytes()
+    {
+        foreach (var (partition, usage) in _caches)
+        {
+            yield return new Measurement<long>(usage().Bytes, new KeyValuePair<string, object?>("topic", partition.Topic), new KeyValuePair<string, object?>("partition", partition.Partition.Value));
+        }
     }
 
     private IEnumerable<Measurement<long>> ObserveLag()
