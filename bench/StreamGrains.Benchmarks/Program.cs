@@ -13,13 +13,18 @@ using StreamGrains.Kafka.Embedded;
 using StreamGrains.Kafka.Hosting;
 using StreamGrains.Silo.Kafka;
 
-// Provider throughput: events per second through the Kafka stream provider into a trivial counting grain, against a
-// raw Confluent.Kafka consumer on the same embedded broker in the same run (the ceiling). Each round writes the events
-// to a fresh topic first (the embedded broker keeps ~5 MiB per partition: keep records x ~200 bytes under that), then
-// times each consumer from its first event to its last, so neither the producer nor silo start-up is counted; the
-// provider's time includes activating a grain and registering a stream per entity, which weighs less the more
+// Provider throughput: events per second through the Kafka stream provider into a trivial counting grain, against raw
+// Confluent.Kafka consumers on the same embedded broker, with the same data, in the same run. Two modes, each engine in
+// a fresh topic (the embedded broker keeps ~5 MiB per partition: keep records x ~200 bytes under that):
+//  - backlog: the events are written first; each engine's clock starts when it reads its first record (for the
+//    provider: when its receivers' first read returns, before any grain sees an event) and stops at its last event;
+//  - live: each engine is started and reading first, then the events are produced as fast as the producer goes while
+//    the engine consumes; the clock runs from the first event produced to the last one consumed (the same clock for
+//    every engine). At 10,000 entities a live poll finds about one event per entity, so grain calls are not packed
+//    as they are in a backlog.
+// The provider's time includes activating a grain and registering a stream per entity, which weighs less the more
 // events each entity has (compare --entities 1000 with 10000).
-//   dotnet run -c Release --project bench/StreamGrains.Benchmarks -- [--records N] [--entities K] [--partitions P] [--rounds R]
+//   dotnet run -c Release --project bench/StreamGrains.Benchmarks -- [--records N] [--entities K] [--partitions P] [--rounds R] [--mode backlog|live|both]
 
 var records = Arg("--records", 300_000);
 var entities = Arg("--entities", 10_000);
@@ -28,6 +33,8 @@ var rounds = Arg("--rounds", 3);
 var traceRatio = new StreamGrains.Silo.Configuration.TelemetrySettings().TraceSampleRatio;
 var maxBatch = Arg("--max-batch", new StreamGrains.Kafka.KafkaStreamOptions().MaxBatchSize);
 var cacheRecords = Arg("--cache", new StreamGrains.Kafka.KafkaQueueCacheOptions().MaxRecords);
+var modeArg = Array.IndexOf(args, "--mode") is var m and >= 0 && m + 1 < args.Length ? args[m + 1] : "both";
+var modes = modeArg == "both" ? new[] { false, true } : new[] { modeArg == "live" };
 
 var payloads = MakePayloads(records, entities);
 
@@ -65,18 +72,28 @@ for (var round = 0; round <= rounds; round++)
         Console.WriteLine("round 0 is a warm-up and is not recorded");
     }
 
-    var roundResults = new List<(string, double)>
+    foreach (var live in modes)
     {
-        ("1 raw consumer", await RawConsumerAsync(round, parse: false, consumers: 1)),
-        ("1 raw consumer + contract parsing", await RawConsumerAsync(round, parse: true, consumers: 1)),
-        ($"{partitions} raw consumers + contract parsing", await RawConsumerAsync(round, parse: true, consumers: partitions)),
-        ("provider -> counting grain, implicit-only pub-sub", await ProviderAsync(round, implicitOnly: true)),
-        ($"provider -> counting grain, implicit-only pub-sub, tracing at {traceRatio:P1} sampling", await ProviderAsync(round, implicitOnly: true, traceRatio)),
-        ("provider -> counting grain, explicit+implicit pub-sub", await ProviderAsync(round, implicitOnly: false)),
-    };
-    if (round > 0)
-    {
-        results.AddRange(roundResults);
+        var mode = live ? "live" : "backlog";
+        var roundResults = new List<(string, double)>();
+        if (live)
+        {
+            roundResults.Add(("live: the producer alone (no consumer)", await ProducerAloneAsync(round)));
+        }
+        else
+        {
+            roundResults.Add(($"{mode}: 1 raw consumer", await RawConsumerAsync(round, parse: false, consumers: 1, live)));
+        }
+
+        roundResults.Add(($"{mode}: 1 raw consumer + contract parsing", await RawConsumerAsync(round, parse: true, consumers: 1, live)));
+        roundResults.Add(($"{mode}: {partitions} raw consumers + contract parsing", await RawConsumerAsync(round, parse: true, consumers: partitions, live)));
+        roundResults.Add(($"{mode}: provider -> counting grain, implicit-only pub-sub", await ProviderAsync(round, implicitOnly: true, live)));
+        roundResults.Add(($"{mode}: provider -> counting grain, implicit-only pub-sub, tracing at {traceRatio:P1} sampling", await ProviderAsync(round, implicitOnly: true, live, traceRatio)));
+        roundResults.Add(($"{mode}: provider -> counting grain, explicit+implicit pub-sub", await ProviderAsync(round, implicitOnly: false, live)));
+        if (round > 0)
+        {
+            results.AddRange(roundResults);
+        }
     }
 }
 
@@ -89,16 +106,19 @@ foreach (var group in results.GroupBy(r => r.Name))
     Console.WriteLine($"| {group.Key} | {values[values.Count / 2]:N0} | {string.Join(", ", values.Select(v => v.ToString("N0", CultureInfo.InvariantCulture)))} |");
 }
 
-var single = Median("1 raw consumer + contract parsing");
-var parallel = Median($"{partitions} raw consumers + contract parsing");
 Console.WriteLine();
-var untraced = Median("provider -> counting grain, implicit-only pub-sub");
-var traced = Median($"provider -> counting grain, implicit-only pub-sub, tracing at {traceRatio:P1} sampling");
-Console.WriteLine($"tracing at the default {traceRatio:P1} sampling costs {1 - (traced / untraced):P1} of the provider's throughput (medians)");
-foreach (var pubsub in new[] { "implicit-only", "explicit+implicit" })
+foreach (var mode in modes.Select(live => live ? "live" : "backlog"))
 {
-    var provider = Median($"provider -> counting grain, {pubsub} pub-sub");
-    Console.WriteLine($"provider ({pubsub} pub-sub) / 1 raw consumer with parsing (the ceiling): {provider / single:P0}; / {partitions} raw consumers with parsing: {provider / parallel:P0}");
+    var single = Median($"{mode}: 1 raw consumer + contract parsing");
+    var parallel = Median($"{mode}: {partitions} raw consumers + contract parsing");
+    var untraced = Median($"{mode}: provider -> counting grain, implicit-only pub-sub");
+    var traced = Median($"{mode}: provider -> counting grain, implicit-only pub-sub, tracing at {traceRatio:P1} sampling");
+    Console.WriteLine($"{mode}: tracing at the default {traceRatio:P1} sampling costs {1 - (traced / untraced):P1} of the provider's throughput (medians)");
+    foreach (var pubsub in new[] { "implicit-only", "explicit+implicit" })
+    {
+        var provider = Median($"{mode}: provider -> counting grain, {pubsub} pub-sub");
+        Console.WriteLine($"{mode}: provider ({pubsub} pub-sub) / 1 raw consumer with parsing: {provider / single:P0}; / {partitions} raw consumers with parsing: {provider / parallel:P0}");
+    }
 }
 
 return 0;
@@ -109,16 +129,20 @@ double Median(string name)
     return values[values.Count / 2];
 }
 
-async Task<double> RawConsumerAsync(int round, bool parse, int consumers)
+async Task<double> RawConsumerAsync(int round, bool parse, int consumers, bool live)
 {
-    var topic = $"raw-{round}-{(parse ? "parsed" : "plain")}-{consumers}";
+    var topic = $"raw-{round}-{(live ? "live" : "backlog")}-{(parse ? "parsed" : "plain")}-{consumers}";
     kafka.CreateTopic(topic, partitions);
-    await ProduceAsync(topic);
+    if (!live)
+    {
+        await ProduceAsync(topic);
+    }
 
     // One consumer for every partition, or one per partition on threads of its own (the provider's shape).
     var assignments = Enumerable.Range(0, partitions).GroupBy(p => p % consumers).Select(g => g.ToList()).ToList();
     var total = 0;
     var started = 0L;
+    using var ready = new CountdownEvent(assignments.Count);
     var readers = assignments.Select(assigned => Task.Factory.StartNew(
         () =>
         {
@@ -131,15 +155,22 @@ async Task<double> RawConsumerAsync(int round, bool parse, int consumers)
                 FetchWaitMaxMs = 50,
             }).Build();
             consumer.Assign(assigned.Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
+            var signalled = false;
             while (Volatile.Read(ref total) < records)
             {
                 var result = consumer.Consume(TimeSpan.FromMilliseconds(20));
+                if (!signalled)
+                {
+                    signalled = true;
+                    ready.Signal(); // assigned and fetching
+                }
+
                 if (result is null)
                 {
                     continue;
                 }
 
-                Interlocked.CompareExchange(ref started, Stopwatch.GetTimestamp(), 0); // from the first event on
+                Interlocked.CompareExchange(ref started, Stopwatch.GetTimestamp(), 0); // backlog: from the first event on
                 if (parse)
                 {
                     _ = StreamEventJson.Parse(result.Message.Value, result.Message.Key);
@@ -149,15 +180,34 @@ async Task<double> RawConsumerAsync(int round, bool parse, int consumers)
             }
         },
         TaskCreationOptions.LongRunning)).ToList();
+    if (live)
+    {
+        ready.Wait();
+        started = Stopwatch.GetTimestamp(); // live: from the first event produced on
+        await ProduceAsync(topic);
+    }
+
     await Task.WhenAll(readers);
     var rate = records / Stopwatch.GetElapsedTime(started).TotalSeconds;
-    Console.WriteLine($"round {round}: {consumers} raw consumer(s){(parse ? " + parsing" : string.Empty)}: {rate:N0} events/s");
+    Console.WriteLine($"round {round}, {(live ? "live" : "backlog")}: {consumers} raw consumer(s){(parse ? " + parsing" : string.Empty)}: {rate:N0} events/s");
     return rate;
 }
 
-async Task<double> ProviderAsync(int round, bool implicitOnly, double? tracing = null)
+async Task<double> ProducerAloneAsync(int round)
 {
-    var topic = $"provider-{round}-{(implicitOnly ? "implicit" : "explicit")}{(tracing is null ? string.Empty : "-traced")}";
+    // What the live runs' producer manages with nothing consuming: the most any engine can show live.
+    var topic = $"producer-{round}";
+    kafka.CreateTopic(topic, partitions);
+    var watch = Stopwatch.StartNew();
+    await ProduceAsync(topic);
+    var rate = records / watch.Elapsed.TotalSeconds;
+    Console.WriteLine($"round {round}, live: the producer alone: {rate:N0} events/s");
+    return rate;
+}
+
+async Task<double> ProviderAsync(int round, bool implicitOnly, bool live, double? tracing = null)
+{
+    var topic = $"provider-{round}-{(live ? "live" : "backlog")}-{(implicitOnly ? "implicit" : "explicit")}{(tracing is null ? string.Empty : "-traced")}";
 
     // Tracing as the silo sets it up: parent-based ratio sampling on the provider's source; spans go to an exporter
     // that drops them, so that only the cost of making them is measured.
@@ -171,11 +221,29 @@ async Task<double> ProviderAsync(int round, bool implicitOnly, double? tracing =
     kafka.CreateTopic(topic, partitions);
     kafka.CreateTopic(topic + ".dlq", partitions);
     CountingGrain.Reset();
+
+    // Backlog: the clock starts when the receivers' first read returns records (the provider's "records consumed"
+    // counter), before any grain is called: fetching and parsing count, as they do for the raw consumers.
+    var firstRead = 0L;
+    using var reads = new System.Diagnostics.Metrics.MeterListener
+    {
+        InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == StreamGrains.Kafka.Statistics.KafkaStreamMetrics.MeterName && instrument.Name == "streamgrains.kafka.records.consumed")
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        },
+    };
+    reads.SetMeasurementEventCallback<long>((_, _, _, _) => Interlocked.CompareExchange(ref firstRead, Stopwatch.GetTimestamp(), 0));
+    reads.Start();
+
+    var port = 2 * ((round * 8) + (live ? 4 : 0) + (implicitOnly ? 2 : 0) + (tracing is null ? 0 : 1));
     using var host = Host.CreateDefaultBuilder()
         .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
         .UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(siloPort: 11211 + (2 * round) + (implicitOnly ? 1 : 0), gatewayPort: 30100 + (2 * round) + (implicitOnly ? 1 : 0));
+            silo.UseLocalhostClustering(siloPort: 11211 + port, gatewayPort: 30100 + port);
             silo.AddMemoryGrainStorage("PubSubStore");
             silo.AddKafkaStreams(StreamNames.Provider, provider =>
             {
@@ -196,22 +264,43 @@ async Task<double> ProviderAsync(int round, bool implicitOnly, double? tracing =
             });
         })
         .Build();
-    await ProduceAsync(topic);
-    await host.StartAsync();
-    while (CountingGrain.Total == 0)
+    if (!live)
     {
-        await Task.Delay(1);
+        await ProduceAsync(topic);
     }
 
-    var watch = Stopwatch.StartNew(); // from the first event on: every entity's grain activates and its stream registers
+    await host.StartAsync();
+    long started;
+    if (live)
+    {
+        // Every partition has a reader before the first event is produced.
+        var registry = host.Services.GetRequiredService<StreamGrains.Kafka.Providers.KafkaAdapterFactoryRegistry>();
+        while (registry.Get(StreamNames.Provider)?.Partitions.Count(p => p.Owner is not null) != partitions)
+        {
+            await Task.Delay(10);
+        }
+
+        started = Stopwatch.GetTimestamp();
+        await ProduceAsync(topic);
+    }
+    else
+    {
+        while (Interlocked.Read(ref firstRead) == 0)
+        {
+            await Task.Delay(1);
+        }
+
+        started = Interlocked.Read(ref firstRead);
+    }
+
     while (CountingGrain.Total < records)
     {
-        await Task.Delay(10);
+        await Task.Delay(5);
     }
 
-    var rate = records / watch.Elapsed.TotalSeconds;
+    var rate = records / Stopwatch.GetElapsedTime(started).TotalSeconds;
     await host.StopAsync();
-    Console.WriteLine($"round {round}: provider -> counting grain ({(implicitOnly ? "implicit-only" : "explicit+implicit")} pub-sub{(tracing is null ? string.Empty : $", tracing at {tracing:P1}")}): {rate:N0} events/s");
+    Console.WriteLine($"round {round}, {(live ? "live" : "backlog")}: provider -> counting grain ({(implicitOnly ? "implicit-only" : "explicit+implicit")} pub-sub{(tracing is null ? string.Empty : $", tracing at {tracing:P1}")}): {rate:N0} events/s");
     return rate;
 }
 

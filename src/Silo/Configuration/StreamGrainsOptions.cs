@@ -95,10 +95,22 @@ public sealed class KafkaSettings
 
     /// <summary>
     /// Allow explicit stream subscriptions (Orleans' grain-based pub-sub) besides the implicit ones the platform's grains
-    /// use. Off by default: that pub-sub keeps subscriptions in grains with storage, and when a stream's registration
-    /// fails (its pub-sub grain was on a silo that died) Orleans treats the batch that triggered it as having no consumer.
+    /// use. Off by default: that pub-sub adds a rendezvous grain per stream and keeps explicit subscriptions in the
+    /// <c>PubSubStore</c> storage, so with <c>Memory</c> storage a silo crash forgets the subscriptions it held.
     /// </summary>
     public bool ExplicitSubscriptions { get; set; }
+
+    /// <summary>
+    /// How long a consumer that keeps failing on a batch is retried before the batch goes to the dead-letter topic with
+    /// reason <c>delivery-failed</c> (Orleans' <c>StreamPullingAgentOptions.MaxEventDeliveryTime</c>).
+    /// </summary>
+    public TimeSpan MaxEventDeliveryTime { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The most records a partition's cache holds on a silo.</summary>
+    public int CacheMaxRecords { get; set; } = 32_768;
+
+    /// <summary>The most key and value bytes a partition's cache holds on a silo.</summary>
+    public long CacheMaxBytes { get; set; } = 16L * 1024 * 1024;
 
     /// <summary>Records larger than this many bytes are dead-lettered as <c>oversized</c>.</summary>
     public int MaxRecordBytes { get; set; } = 1024 * 1024;

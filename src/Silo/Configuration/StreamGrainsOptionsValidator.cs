@@ -32,6 +32,9 @@ internal sealed class StreamGrainsOptionsValidator : IValidateOptions<StreamGrai
         Require(kafka.CommitInterval >= TimeSpan.FromMilliseconds(100) && kafka.CommitInterval <= TimeSpan.FromHours(1), "Kafka:CommitInterval", $"must be between 00:00:00.1 and 01:00:00, was {kafka.CommitInterval}.");
         Require(kafka.StartFrom is "Earliest" or "Latest", "Kafka:StartFrom", $"must be Earliest or Latest, was '{kafka.StartFrom}'.");
         Require(kafka.MaxRecordBytes >= 64, "Kafka:MaxRecordBytes", $"must be at least 64, was {kafka.MaxRecordBytes}.");
+        Require(kafka.MaxEventDeliveryTime >= TimeSpan.FromSeconds(1) && kafka.MaxEventDeliveryTime <= TimeSpan.FromHours(1), "Kafka:MaxEventDeliveryTime", $"must be between 00:00:01 and 01:00:00, was {kafka.MaxEventDeliveryTime}.");
+        Require(kafka.CacheMaxRecords >= 16, "Kafka:CacheMaxRecords", $"must be at least 16, was {kafka.CacheMaxRecords}.");
+        Require(kafka.CacheMaxBytes >= 64 * 1024, "Kafka:CacheMaxBytes", $"must be at least 65536, was {kafka.CacheMaxBytes}.");
         if (!kafka.IsEmbedded)
         {
             foreach (var server in kafka.BootstrapServers!.Split(',', StringSplitOptions.TrimEntries))

@@ -113,6 +113,12 @@ internal static class StreamGrainsSilo
         silo.AddKafkaStreams(StreamNames.Provider, kafka =>
         {
             kafka.ConfigureKafka(o => kafkaEnvironment.FillStreamOptions(o));
+            kafka.ConfigureCache(cache =>
+            {
+                cache.MaxRecords = options.Kafka.CacheMaxRecords;
+                cache.MaxBytes = options.Kafka.CacheMaxBytes;
+            });
+            kafka.ConfigurePullingAgent(agent => agent.Configure(o => o.MaxEventDeliveryTime = options.Kafka.MaxEventDeliveryTime));
             kafka.UseDataAdapter(_ => new StreamEventDataAdapter());
             if (!options.Kafka.ExplicitSubscriptions)
             {
