@@ -48,6 +48,18 @@ public sealed class KafkaStreamOptions
     /// </summary>
     public double TraceSampleRatio { get; set; } = 1.0;
 
+    /// <summary>
+    /// How often each partition's consumer reports librdkafka's statistics: the partition's high watermark and whether
+    /// its leader broker is reachable (for lag and <see cref="UnreadableAfter"/>).
+    /// </summary>
+    public TimeSpan StatisticsInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// A partition this silo owns whose leader broker has been away (or that could not be fetched) for longer than this
+    /// shows as <c>unreadable</c>, and degrades the health check.
+    /// </summary>
+    public TimeSpan UnreadableAfter { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long metadata look-ups (partition counts at start-up) may take.</summary>
     public TimeSpan MetadataTimeout { get; set; } = TimeSpan.FromSeconds(15);
 

@@ -79,31 +79,42 @@ _ = Task.Run(() =>
 
         try
         {
+            int Broker() => parts.Length >= 2 ? int.Parse(parts[1], CultureInfo.InvariantCulture) : throw new FormatException($"usage: {parts[0]} <broker|-1>");
             switch (parts[0])
             {
                 case "down":
-                    cluster.SetBrokerDown(int.Parse(parts[1], CultureInfo.InvariantCulture));
+                    cluster.SetBrokerDown(Broker());
                     break;
                 case "up":
-                    cluster.SetBrokerUp(int.Parse(parts[1], CultureInfo.InvariantCulture));
+                    cluster.SetBrokerUp(Broker());
                     break;
                 case "rtt":
-                    cluster.SetRoundTripTime(int.Parse(parts[1], CultureInfo.InvariantCulture), TimeSpan.FromMilliseconds(int.Parse(parts[2], CultureInfo.InvariantCulture)));
+                    if (parts.Length != 3)
+                    {
+                        throw new FormatException("usage: rtt <broker|-1> <milliseconds>");
+                    }
+
+                    cluster.SetRoundTripTime(Broker(), TimeSpan.FromMilliseconds(int.Parse(parts[2], CultureInfo.InvariantCulture)));
                     break;
                 case "topic":
+                    if (parts.Length != 3)
+                    {
+                        throw new FormatException("usage: topic <name> <partitions>");
+                    }
+
                     cluster.CreateTopic(parts[1], int.Parse(parts[2], CultureInfo.InvariantCulture));
                     break;
                 case "quit":
                     stop.Cancel();
                     return;
                 default:
-                    Console.WriteLine($"unknown command '{parts[0]}'");
+                    Console.WriteLine($"unknown command '{parts[0]}'; commands: down <broker|-1>, up <broker|-1>, rtt <broker|-1> <ms>, topic <name> <partitions>, quit");
                     continue;
             }
 
             Console.WriteLine($"ok {line}");
         }
-        catch (Exception ex) when (ex is FormatException or IndexOutOfRangeException or ArgumentException or Confluent.Kafka.KafkaException)
+        catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException or Confluent.Kafka.KafkaException)
         {
             Console.WriteLine($"error {line}: {ex.Message}");
         }

@@ -16,7 +16,16 @@ catch (StreamGrainsSilo.ConfigurationException ex)
 using var kafka = app.Services.GetRequiredService<KafkaEnvironment>();
 await using (app)
 {
-    await app.RunAsync();
+    try
+    {
+        await app.RunAsync();
+    }
+    catch (Exception ex) when (StartupFailure.Describe(ex) is { } reason)
+    {
+        // What the checks before start-up could not see (a port taken meanwhile, an Orleans setting): one line, exit 2.
+        await Console.Error.WriteLineAsync($"The silo could not start: {reason}");
+        return 2;
+    }
 }
 
 return 0;

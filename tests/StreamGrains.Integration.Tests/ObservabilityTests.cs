@@ -101,4 +101,53 @@ public sealed class ObservabilityTests
             TimeSpan.FromSeconds(60),
             () => $"owners: {string.Join(", ", partitions.Select(p => $"{p.Partition}={p.Owner}"))}");
     }
+
+    [Fact]
+    public async Task A_partition_that_moves_to_a_new_silo_shows_its_new_owner_in_the_directory_within_a_second()
+    {
+        await using var test = KafkaTestCluster.StartBroker();
+        var cluster = await test.StartSilosAsync(silos: 1);
+        var directory = cluster.Client.GetGrain<IKafkaPartitionDirectoryGrain>(KafkaTestCluster.ProviderName);
+        var first = cluster.Primary!.SiloAddress.ToParsableString();
+        await KafkaTestCluster.WaitUntilAsync(
+            () => test.PartitionOwners().Count == KafkaTestCluster.Partitions,
+            TimeSpan.FromSeconds(30),
+            () => $"{test.PartitionOwners().Count} partitions owned");
+
+        var joined = await cluster.StartAdditionalSiloAsync();
+        var newcomer = joined.SiloAddress.ToParsableString();
+
+        // From the moment the newcomer reads a partition (its own provider says so), the directory must say so within a second.
+        var seenLocally = new Dictionary<int, DateTime>();
+        var seenInDirectory = new Dictionary<int, DateTime>();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(60) && (seenLocally.Count == 0 || seenInDirectory.Count < seenLocally.Count))
+        {
+            var now = DateTime.UtcNow;
+            foreach (var (partition, owner) in test.PartitionOwners())
+            {
+                if (owner == newcomer)
+                {
+                    seenLocally.TryAdd(partition, now);
+                }
+            }
+
+            foreach (var status in await directory.GetPartitions())
+            {
+                if (status.Owner == newcomer)
+                {
+                    seenInDirectory.TryAdd(status.Partition, DateTime.UtcNow);
+                }
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.NotEmpty(seenLocally); // the consistent ring gave the newcomer some partitions
+        Assert.Equal(seenLocally.Keys.Order(), seenInDirectory.Keys.Order());
+        Assert.All(seenLocally, local => Assert.True(
+            seenInDirectory[local.Key] - local.Value < TimeSpan.FromSeconds(1),
+            $"partition {local.Key}: read by {newcomer} at {local.Value:HH:mm:ss.fff}, in the directory at {seenInDirectory[local.Key]:HH:mm:ss.fff}"));
+        Assert.DoesNotContain(await directory.GetPartitions(), p => p.Owner != first && p.Owner != newcomer);
+    }
 }

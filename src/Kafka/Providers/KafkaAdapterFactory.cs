@@ -38,6 +38,7 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
         IEnumerable<IKafkaCommitGate> gates,
         KafkaStreamMetrics metrics,
         KafkaDeliveryErrors errors,
+        TimeSpan maxEventDeliveryTime,
         string ownerName,
         TimeProvider time,
         ILoggerFactory loggerFactory)
@@ -51,7 +52,7 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<KafkaAdapterFactory>();
         _mapper = new KafkaQueueMapper(ResolveTopics());
-        _cache = new KafkaQueueAdapterCache(PartitionContext, cacheOptions, metrics, errors, time, loggerFactory);
+        _cache = new KafkaQueueAdapterCache(PartitionContext, cacheOptions, metrics, errors, maxEventDeliveryTime, time, loggerFactory);
         _producer = new Lazy<IProducer<byte[]?, byte[]?>>(CreateProducer, LazyThreadSafetyMode.ExecutionAndPublication);
         _fetcher = new KafkaRecordFetcher(options, $"{ownerName}-{name}-dlq-fetch");
         _deadLetters = new Lazy<KafkaDeadLetterPublisher>(
@@ -65,12 +66,27 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
     /// <summary>The consumer group.</summary>
     public string ConsumerGroup => _options.ConsumerGroup;
 
-    /// <summary>The partitions this process has read, with their offsets; the owner is set while this process reads it.</summary>
-    public IReadOnlyList<KafkaPartitionStatus> Partitions =>
-        _partitions.Values
-            .OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition.Partition.Value)
-            .Select(p => new KafkaPartitionStatus(p.Topic, p.Partition.Partition.Value, p.Owner, p.ReadUpTo, p.Checkpointer.DeliveredOffset, p.Checkpointer.CommittedOffset, p.Lag?.Invoke()))
-            .ToList();
+    /// <summary>
+    /// The partitions this process has read, with their offsets; the owner, state and lag are set while this process
+    /// reads it.
+    /// </summary>
+    public IReadOnlyList<KafkaPartitionStatus> Partitions
+    {
+        get
+        {
+            var now = DateTime.UtcNow;
+            return _partitions.Values
+                .OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition.Partition.Value)
+                .Select(p => p.Status(now, _options.UnreadableAfter))
+                .ToList();
+        }
+    }
+
+    /// <summary>The name this process reads partitions under (its silo address), as in <see cref="KafkaPartitionStatus.Owner"/>.</summary>
+    public string OwnerName => _ownerName;
+
+    /// <summary>Raised when this process starts or stops reading a partition.</summary>
+    public event Action? OwnershipChanged;
 
     /// <summary>The topics with their partition counts.</summary>
     public IReadOnlyDictionary<string, int> TopicPartitions => _mapper.Topics.ToDictionary(t => t.Topic, t => t.Partitions, StringComparer.Ordinal);
@@ -99,6 +115,7 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
             services.GetServices<IKafkaCommitGate>(),
             services.GetRequiredService<KafkaStreamMetrics>(),
             services.GetService<KafkaDeliveryErrors>() ?? new KafkaDeliveryErrors(),
+            services.GetOptionsByName<StreamPullingAgentOptions>(name).MaxEventDeliveryTime,
             owner,
             services.GetService<TimeProvider>() ?? TimeProvider.System,
             services.GetRequiredService<ILoggerFactory>());
@@ -147,7 +164,10 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
         {
             var (topic, partition) = _mapper.PartitionOf(q);
             var tp = new TopicPartition(topic, partition);
-            return new KafkaPartitionContext(tp, new KafkaCheckpointer(tp, _gates, _metrics, _loggerFactory.CreateLogger<KafkaCheckpointer>()));
+            return new KafkaPartitionContext(tp, new KafkaCheckpointer(tp, _gates, _metrics, _loggerFactory.CreateLogger<KafkaCheckpointer>()))
+            {
+                OwnershipChanged = () => OwnershipChanged?.Invoke(),
+            };
         });
 
     private IProducer<byte[]?, byte[]?> CreateProducer() =>

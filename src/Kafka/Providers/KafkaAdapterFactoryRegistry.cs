@@ -14,5 +14,12 @@ public sealed class KafkaAdapterFactoryRegistry
     /// <summary>Every factory.</summary>
     public IReadOnlyCollection<KafkaAdapterFactory> All => _factories.Values.ToList();
 
-    internal void Add(KafkaAdapterFactory factory) => _factories[factory.Name] = factory;
+    /// <summary>Raised when this process starts or stops reading a partition, for any provider.</summary>
+    public event Action? OwnershipChanged;
+
+    internal void Add(KafkaAdapterFactory factory)
+    {
+        _factories[factory.Name] = factory;
+        factory.OwnershipChanged += () => OwnershipChanged?.Invoke();
+    }
 }

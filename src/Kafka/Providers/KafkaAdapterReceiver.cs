@@ -25,12 +25,10 @@ internal sealed partial class KafkaAdapterReceiver(
     private static readonly IList<IBatchContainer> Nothing = Array.Empty<IBatchContainer>();
     private readonly CancellationTokenSource _stopping = new();
     private readonly string _receiveSpanName = KafkaTracing.ReceiveSpanName(partition.Topic);
-    private readonly Dictionary<string, object> _scope = new(StringComparer.Ordinal)
-    {
-        ["topic"] = partition.Topic,
-        ["partition"] = partition.Partition.Partition.Value,
-        ["consumerGroup"] = options.ConsumerGroup,
-    };
+    private readonly Diagnostics.KafkaLogScope _scope = new(
+        new("topic", partition.Topic),
+        new("partition", partition.Partition.Partition.Value),
+        new("consumerGroup", options.ConsumerGroup));
     private IConsumer<byte[]?, byte[]?>? _consumer;
     private Task? _commitLoop;
     private IDisposable? _lagTracking;
@@ -55,19 +53,20 @@ internal sealed partial class KafkaAdapterReceiver(
     public Task Initialize(TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var scope = logger.BeginScope(_scope);
+        _cache = partition.Cache; // made by this receiver's pulling agent just before it; closed when the receiver goes
         var tp = partition.Partition;
         var consumer = new ConsumerBuilder<byte[]?, byte[]?>(KafkaClientConfigs.Consumer(options, $"{ownerName}-{tp.Topic}-{tp.Partition.Value}"))
             .SetErrorHandler((_, error) => LogKafkaError(logger, tp.Topic, tp.Partition.Value, error.Code.ToString(), error.Reason))
             .SetLogHandler((_, message) => LogKafkaLog(logger, message.Level.ToString(), message.Message))
+            .SetStatisticsHandler((_, json) => partition.Health.Observe(json, tp.Topic, tp.Partition.Value, DateTime.UtcNow))
             .Build();
         partition.StartOwnership();
-        _cache = partition.Cache; // made by this receiver's pulling agent just before it
+        partition.Health.Reset(DateTime.UtcNow);
         consumer.Assign(new TopicPartitionOffset(tp, Offset.Stored));
         _consumer = consumer;
         partition.Checkpointer.Bind(consumer);
-        partition.Owner = ownerName;
-        partition.Lag = Lag;
-        _lagTracking = metrics.TrackLag(tp, Lag);
+        _lagTracking = metrics.TrackPartition(tp, () => partition.Status(DateTime.UtcNow, options.UnreadableAfter));
+        partition.SetOwner(ownerName);
         _commitLoop = CommitLoopAsync(_stopping.Token);
         LogStarted(logger, tp.Topic, tp.Partition.Value, options.ConsumerGroup, options.StartFrom.ToString());
         return Task.CompletedTask;
@@ -111,6 +110,23 @@ internal sealed partial class KafkaAdapterReceiver(
         {
             return Nothing;
         }
+
+        try
+        {
+            return await HandOverAsync(records).ConfigureAwait(false);
+        }
+        catch (Exception) when (_consumer is not null)
+        {
+            // Nothing of this read reached the cache or the dead-letter topic for sure: read it again from its first
+            // offset rather than lose a record. Assigning works in every consumer state, where a seek may not.
+            consumer.Assign(new TopicPartitionOffset(partition.Partition, records[0].Offset));
+            throw;
+        }
+    }
+
+    /// <summary>Decodes one read, dead-letters what cannot be decoded and packs the rest into one container per stream.</summary>
+    private async Task<IList<IBatchContainer>> HandOverAsync(List<ConsumeResult<byte[]?, byte[]?>> records)
+    {
 
         long bytes = 0;
         var streams = new Dictionary<string, (List<object> Events, List<long> Offsets, long LastTimestampMs, List<string?>? TraceParents, long Bytes)>(StringComparer.Ordinal);
@@ -178,9 +194,7 @@ internal sealed partial class KafkaAdapterReceiver(
             }
             catch (Exception ex)
             {
-                // Read this batch again later rather than lose a record that was neither delivered nor dead-lettered:
-                // assigning again at its first offset works in every consumer state, where a seek may not.
-                consumer.Assign(new TopicPartitionOffset(partition.Partition, first.Offset));
+                // The caller reads this batch again from its first offset: nothing is lost.
                 LogDeadLetterFailed(logger, ex, topic.Topic, first.Partition.Value, first.Offset.Value);
                 throw;
             }
@@ -238,11 +252,9 @@ internal sealed partial class KafkaAdapterReceiver(
         finally
         {
             partition.Checkpointer.Bind(null);
-            _cache?.Close();
             if (partition.Owner == ownerName)
             {
-                partition.Owner = null;
-                partition.Lag = null;
+                partition.SetOwner(null);
             }
 
             Dispose();
@@ -253,6 +265,7 @@ internal sealed partial class KafkaAdapterReceiver(
 
     public void Dispose()
     {
+        _cache?.Close();
         _lagTracking?.Dispose();
         if (Interlocked.Exchange(ref _consumer, null) is { } consumer)
         {
@@ -260,32 +273,6 @@ internal sealed partial class KafkaAdapterReceiver(
         }
 
         _stopping.Dispose();
-    }
-
-    /// <summary>Records in the partition not yet read by this receiver, when known.</summary>
-    internal long? Lag()
-    {
-        var consumer = _consumer;
-        if (consumer is null)
-        {
-            return null;
-        }
-
-        try
-        {
-            var watermarks = consumer.GetWatermarkOffsets(partition.Partition);
-            if (watermarks.High.IsSpecial)
-            {
-                return null;
-            }
-
-            var position = _position >= 0 ? _position : consumer.Position(partition.Partition).Value;
-            return position < 0 ? null : Math.Max(0, watermarks.High.Value - position);
-        }
-        catch (Exception ex) when (ex is KafkaException or ObjectDisposedException or InvalidOperationException)
-        {
-            return null;
-        }
     }
 
     private async Task CommitLoopAsync(CancellationToken stopping)

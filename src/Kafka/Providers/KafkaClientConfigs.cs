@@ -36,6 +36,7 @@ internal static class KafkaClientConfigs
         // Bound what librdkafka prefetches per partition: with the cache's own bound, memory stays bounded.
         config.QueuedMaxMessagesKbytes ??= 8 * 1024;
         config.FetchWaitMaxMs ??= 50;
+        config.StatisticsIntervalMs ??= (int)options.StatisticsInterval.TotalMilliseconds;
         return config;
     }
 

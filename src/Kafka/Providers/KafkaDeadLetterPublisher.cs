@@ -37,8 +37,11 @@ internal sealed partial class KafkaDeadLetterPublisher(
     public const string SourceTimestampHeader = "dlq.source.timestamp";
     public const string OriginalSizeHeader = "dlq.original.size";
 
-    /// <summary>Key plus value of a dead letter stay under this, leaving room for headers below librdkafka's and Kafka's default 1 MB message limit.</summary>
+    /// <summary>Key, value and headers of a dead letter stay under this, below librdkafka's and Kafka's default 1 MB message limit.</summary>
     public const int MaxDeadLetterBytes = 900_000;
+
+    /// <summary>The longest <c>dlq.detail</c>, in characters: a consumer's error can be long.</summary>
+    public const int MaxDetailLength = 2_000;
 
     /// <summary>Writes the rejected records and waits until Kafka acknowledged every one.</summary>
     /// <exception cref="ProduceException{TKey,TValue}">One could not be written; none may be considered handled.</exception>
@@ -48,6 +51,11 @@ internal sealed partial class KafkaDeadLetterPublisher(
         for (var i = 0; i < rejected.Count; i++)
         {
             var (record, reason, detail) = rejected[i];
+            if (detail.Length > MaxDetailLength)
+            {
+                detail = detail[..MaxDetailLength] + "…";
+            }
+
             var headers = new Headers();
             if (record.Headers is not null)
             {
@@ -59,14 +67,6 @@ internal sealed partial class KafkaDeadLetterPublisher(
 
             var value = record.Value;
             var size = (record.Key?.Length ?? 0) + (value?.Length ?? 0);
-            var room = Math.Max(0, Math.Min(options.MaxRecordBytes, MaxDeadLetterBytes) - (record.Key?.Length ?? 0));
-            if (value is not null && value.Length > room)
-            {
-                // Too big for Kafka's default message size with the headers: the dead letter keeps the value's head;
-                // the whole record stays in the source topic, where the source headers point.
-                value = value.AsSpan(0, room).ToArray();
-            }
-
             headers.Add(ReasonHeader, Encoding.UTF8.GetBytes(reason));
             headers.Add(DetailHeader, Encoding.UTF8.GetBytes(detail));
             headers.Add(SourceTopicHeader, Encoding.UTF8.GetBytes(record.Topic));
@@ -75,9 +75,18 @@ internal sealed partial class KafkaDeadLetterPublisher(
             headers.Add(SourceTimestampHeader, Encoding.UTF8.GetBytes(record.Timestamp.UnixTimestampMs.ToString(CultureInfo.InvariantCulture)));
             headers.Add(OriginalSizeHeader, Encoding.UTF8.GetBytes(size.ToString(CultureInfo.InvariantCulture)));
 
+            var headerBytes = headers.Sum(h => h.Key.Length + (h.GetValueBytes()?.Length ?? 0) + 8);
+            var room = Math.Max(0, Math.Min(options.MaxRecordBytes, MaxDeadLetterBytes) - (record.Key?.Length ?? 0) - headerBytes);
+            if (value is not null && value.Length > room)
+            {
+                // Too big for Kafka's default message size with the headers: the dead letter keeps the value's head;
+                // the whole record stays in the source topic, where the source headers point.
+                value = value.AsSpan(0, room).ToArray();
+            }
+
             var topic = options.DeadLetterTopicOf(record.Topic);
             writes[i] = producer.ProduceAsync(topic, new Message<byte[]?, byte[]?> { Key = record.Key, Value = value, Headers = headers }, cancellationToken);
-            LogDeadLettered(logger, record.Topic, record.Partition, record.Offset, reason, detail);
+            LogDeadLettered(logger, record.Topic, record.Partition, record.Offset, reason);
         }
 
         await Task.WhenAll(writes).ConfigureAwait(false);
@@ -114,7 +123,7 @@ internal sealed partial class KafkaDeadLetterPublisher(
                     var offset = batch.Offsets[i];
                     var inbound = originals.TryGetValue(offset, out var original)
                         ? new KafkaInboundRecord(partition.Topic, partition.Partition.Partition.Value, offset, original.Message.Key, original.Message.Value, original.Message.Headers ?? [], original.Message.Timestamp)
-                        : new KafkaInboundRecord(partition.Topic, partition.Partition.Partition.Value, offset, key, dataAdapter.Encode(KafkaQueueMapper.KeyText(batch.StreamId), batch.Events[i]), [new Header(OriginalHeader, "re-encoded"u8.ToArray())], new Timestamp(batch.LastTimestampMs, TimestampType.CreateTime));
+                        : Reencoded(partition, offset, key, batch, i);
                     inbound.Headers!.Add(StreamHeader, System.Text.Encoding.UTF8.GetBytes(batch.StreamId.ToString()));
                     records.Add((inbound, DeliveryFailed, failure.Error));
                 }
@@ -132,6 +141,30 @@ internal sealed partial class KafkaDeadLetterPublisher(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Dead-lettering {Topic}[{Partition}]@{Offset}: {Reason}: {Detail}")]
-    private static partial void LogDeadLettered(ILogger logger, string topic, int partition, long offset, string reason, string detail);
+    /// <remarks>The detail stays out of the log: it may quote the record's payload (it travels in the dlq.detail header).</remarks>
+    /// <summary>
+    /// The dead letter of an event Kafka no longer holds the record of: encoded again (<c>dlq.original</c> =
+    /// <c>re-encoded</c>), or without a value if the adapter cannot (<c>missing</c>): a failed batch must never wait for
+    /// ever on its dead letter.
+    /// </summary>
+    private KafkaInboundRecord Reencoded(KafkaPartitionContext partition, long offset, byte[] key, KafkaBatchContainer batch, int index)
+    {
+        byte[]? value;
+        string original;
+        try
+        {
+            value = dataAdapter.Encode(KafkaQueueMapper.KeyText(batch.StreamId), batch.Events[index]);
+            original = "re-encoded";
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            value = null;
+            original = "missing";
+        }
+
+        return new KafkaInboundRecord(partition.Topic, partition.Partition.Partition.Value, offset, key, value, [new Header(OriginalHeader, Encoding.UTF8.GetBytes(original))], new Timestamp(batch.LastTimestampMs, TimestampType.CreateTime));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dead-lettering {Topic}[{Partition}]@{Offset}: {Reason} (the detail is in the dead letter's dlq.detail header)")]
+    private static partial void LogDeadLettered(ILogger logger, string topic, int partition, long offset, string reason);
 }

@@ -15,6 +15,9 @@ internal sealed class KafkaDeliveryErrors
 
     public void Clear(KafkaBatchContainer batch) => _errors.Remove(batch);
 
+    /// <summary>True when the last delivery of <paramref name="batch"/> failed (and none succeeded since).</summary>
+    public bool Failed(KafkaBatchContainer batch) => _errors.TryGetValue(batch, out _);
+
     /// <summary>The error the last delivery of <paramref name="batch"/> failed with, if one was seen.</summary>
     public Exception? Take(KafkaBatchContainer batch) => _errors.TryGetValue(batch, out var error) && _errors.Remove(batch) ? error : null;
 }

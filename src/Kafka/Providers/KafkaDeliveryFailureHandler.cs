@@ -18,7 +18,9 @@ internal sealed partial class KafkaDeliveryFailureHandler(string providerName, K
         LogDeliveryFailure(logger, providerName, streamIdentity.ToString(), sequenceToken?.ToString() ?? "(none)", subscriptionId.Guid);
         try
         {
-            await deadLetters.PublishFailedDeliveriesAsync(partition, CancellationToken.None).ConfigureAwait(false);
+            // Bounded, so that a Kafka that does not answer cannot hold a stopping silo; the commit loop tries again.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await deadLetters.PublishFailedDeliveriesAsync(partition, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -35,12 +37,10 @@ internal sealed partial class KafkaDeliveryFailureHandler(string providerName, K
     }
 
     private IDisposable? Scope(StreamId stream, StreamSequenceToken? token) =>
-        logger.BeginScope(new Dictionary<string, object?>(StringComparer.Ordinal)
-        {
-            ["stream"] = stream.ToString(),
-            ["partition"] = (token as KafkaSequenceToken)?.Partition,
-            ["offset"] = token?.SequenceNumber,
-        });
+        logger.BeginScope(new Diagnostics.KafkaLogScope(
+            new("stream", stream.ToString()),
+            new("partition", (token as KafkaSequenceToken)?.Partition),
+            new("offset", token?.SequenceNumber)));
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Kafka streams {Provider}: giving up delivering {Stream} at {Token} to subscription {Subscription}; its records go to the dead-letter topic")]
     private static partial void LogDeliveryFailure(ILogger logger, string provider, string stream, string token, Guid subscription);

@@ -19,6 +19,12 @@ internal sealed class KafkaPartitionContext(TopicPartition partition, KafkaCheck
 
     public KafkaCheckpointer Checkpointer { get; } = checkpointer;
 
+    /// <summary>Whether the partition can be read, and its last known high watermark.</summary>
+    public Statistics.KafkaPartitionHealth Health { get; } = new();
+
+    /// <summary>Called when this silo starts or stops reading the partition (the partition directory hears of it at once).</summary>
+    public Action? OwnershipChanged { get; set; }
+
     /// <summary>The offset after the last record the receiver read, or -1; for lag and /api/info only, never committed.</summary>
     public long ReadUpTo
     {
@@ -74,8 +80,38 @@ internal sealed class KafkaPartitionContext(TopicPartition partition, KafkaCheck
     }
 
     /// <summary>The silo reading the partition now (for /api/info); null while nobody on this silo does.</summary>
-    public volatile string? Owner;
+    public string? Owner => _owner;
 
-    /// <summary>The reader's lag, while this silo reads the partition.</summary>
-    public volatile Func<long?>? Lag;
+    private volatile string? _owner;
+
+    /// <summary>Starts (a name) or ends (null) this silo's reading of the partition, and says so.</summary>
+    public void SetOwner(string? owner)
+    {
+        _owner = owner;
+        OwnershipChanged?.Invoke();
+    }
+
+    /// <summary>
+    /// The partition as this silo sees it: its owner, state, offsets, and lag (the last known high watermark minus the
+    /// read position, or the fetch position before the first read).
+    /// </summary>
+    public Statistics.KafkaPartitionStatus Status(DateTime nowUtc, TimeSpan unreadableAfter)
+    {
+        var owner = Owner;
+        var (high, seen) = Health.HighWatermark;
+        var read = ReadUpTo;
+        var position = read >= 0 ? read : Health.FetchPosition;
+        long? lag = owner is not null && high >= 0 && position >= 0 ? Math.Max(0, high - position) : null;
+        return new Statistics.KafkaPartitionStatus(
+            Topic,
+            Partition.Partition.Value,
+            owner,
+            read,
+            Checkpointer.DeliveredOffset,
+            Checkpointer.CommittedOffset,
+            lag,
+            owner is null ? null : Health.State(nowUtc, unreadableAfter),
+            owner is null || high < 0 ? null : high,
+            owner is null || high < 0 ? null : (long)(nowUtc - seen).TotalMilliseconds);
+    }
 }

@@ -9,9 +9,10 @@ internal sealed class KafkaQueueAdapterCache(
     KafkaQueueCacheOptions options,
     KafkaStreamMetrics metrics,
     KafkaDeliveryErrors errors,
+    TimeSpan maxEventDeliveryTime,
     TimeProvider time,
     ILoggerFactory loggerFactory) : IQueueAdapterCache
 {
     public IQueueCache CreateQueueCache(QueueId queueId) =>
-        new KafkaQueueCache(partitions(queueId), options, metrics, time, loggerFactory.CreateLogger<KafkaQueueCache>(), errors);
+        new KafkaQueueCache(partitions(queueId), options, metrics, time, loggerFactory.CreateLogger<KafkaQueueCache>(), errors, maxEventDeliveryTime);
 }

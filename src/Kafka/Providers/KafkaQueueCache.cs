@@ -35,6 +35,7 @@ internal sealed partial class KafkaQueueCache : IQueueCache
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly IDisposable _tracking;
+    private readonly TimeSpan _maxEventDeliveryTime;
     private long _headSeq;
     private long _purgedUpToOffset = -1;
     private long _nextSeq;
@@ -44,7 +45,14 @@ internal sealed partial class KafkaQueueCache : IQueueCache
     private long _bytes;
     private long _undeliveredBytes;
 
-    public KafkaQueueCache(KafkaPartitionContext partition, KafkaQueueCacheOptions options, KafkaStreamMetrics metrics, TimeProvider time, ILogger logger, KafkaDeliveryErrors? errors = null)
+    /// <param name="partition">The partition's shared state.</param>
+    /// <param name="options">The cache's bounds.</param>
+    /// <param name="metrics">The provider's instruments.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="logger">The logger.</param>
+    /// <param name="errors">The errors failing deliveries returned, on this silo.</param>
+    /// <param name="maxEventDeliveryTime">The pulling agent's retry budget for a failing consumer: a failure reported before it ran out is the agent giving up early (shutdown), not a consumer that keeps failing.</param>
+    public KafkaQueueCache(KafkaPartitionContext partition, KafkaQueueCacheOptions options, KafkaStreamMetrics metrics, TimeProvider time, ILogger logger, KafkaDeliveryErrors? errors = null, TimeSpan? maxEventDeliveryTime = null)
     {
         _partition = partition;
         _options = options;
@@ -52,7 +60,9 @@ internal sealed partial class KafkaQueueCache : IQueueCache
         _time = time;
         _logger = logger;
         _errors = errors;
+        _maxEventDeliveryTime = maxEventDeliveryTime ?? TimeSpan.Zero;
         _pressure = new KafkaCachePressureMonitor(options.MaxRecords, options.MaxBytes);
+        partition.Cache?.Close(); // an earlier ownership whose receiver never got to close it
         _tracking = metrics.TrackCache(partition.Partition, Usage);
         partition.Cache = this;
     }
@@ -285,12 +295,24 @@ internal sealed partial class KafkaQueueCache : IQueueCache
     }
 
     /// <summary>Moves a cursor to its stream's next events; the entry it held so far counts as delivered to it.</summary>
-    internal KafkaBatchContainer? MoveNext(KafkaQueueCacheCursor cursor)
+    /// <param name="cursor">The cursor.</param>
+    /// <param name="handedOut">The batch the cursor handed out last.</param>
+    internal KafkaBatchContainer? MoveNext(KafkaQueueCacheCursor cursor, KafkaBatchContainer? handedOut)
     {
+        var now = _time.GetUtcNow().UtcDateTime;
         lock (_gate)
         {
             Tracing.KafkaTracing.End(cursor.Delivery);
             cursor.Delivery = null;
+            if (cursor.Current is not null && handedOut is not null && _errors?.Failed(handedOut) == true)
+            {
+                // The agent moves on from a batch whose last delivery failed without handing it to its failure handler
+                // (a new handshake with the consumer ended the retries): offer it again rather than count it delivered.
+                cursor.HandedOutUtc = now;
+                LogOfferedAgain(_logger, _partition.Topic, _partition.Partition.Partition.Value, handedOut.FirstOffset, handedOut.LastOffset, cursor.Stream.Id.ToString());
+                return handedOut;
+            }
+
             if (cursor.Current is { } done)
             {
                 cursor.Current = null;
@@ -320,7 +342,11 @@ internal sealed partial class KafkaQueueCache : IQueueCache
                 else
                 {
                     cursor.StartOffset = null;
-                    cursor.SplitAt = null;
+                    if (cursor.SplitAt is { } pending && entry.Batch.LastOffset >= pending)
+                    {
+                        cursor.SplitAt = null; // the split point is reached; an entry that ends before it keeps it for the next
+                    }
+
                     cursor.NextSeq = entry.Seq + 1;
                     i++;
                 }
@@ -331,6 +357,7 @@ internal sealed partial class KafkaQueueCache : IQueueCache
                 }
 
                 cursor.Current = entry;
+                cursor.HandedOutUtc = now;
                 if (batch.TraceParents is { } traceParents && Tracing.KafkaTracing.StartDeliver(entry.Stream.Id.GetNamespace() ?? _partition.Topic, traceParents) is { } delivery)
                 {
                     cursor.Delivery = delivery;
@@ -351,13 +378,24 @@ internal sealed partial class KafkaQueueCache : IQueueCache
     /// </summary>
     internal void RecordDeliveryFailure(KafkaQueueCacheCursor cursor, KafkaBatchContainer? handedOut)
     {
-        _metrics.DeliveryFailed(_partition.Topic);
+        var now = _time.GetUtcNow().UtcDateTime;
         lock (_gate)
         {
             if (cursor.Current is not { } entry || handedOut is null)
             {
                 return;
             }
+
+            if (now - cursor.HandedOutUtc < _maxEventDeliveryTime - TimeSpan.FromMilliseconds(100))
+            {
+                // The agent stopped retrying before its budget ran out: it is shutting down, or the consumer went away.
+                // Not a consumer that keeps failing: the entry stays undelivered (the final commit stops before it), and
+                // offered again if the cursor moves on.
+                LogDeliveryAbandoned(_logger, _partition.Topic, _partition.Partition.Partition.Value, handedOut.FirstOffset, handedOut.LastOffset, cursor.Stream.Id.ToString());
+                return;
+            }
+
+            _metrics.DeliveryFailed(_partition.Topic);
 
             var error = _errors?.Take(handedOut) is { } ex
                 ? $"{ex.GetType().Name}: {ex.Message}"
@@ -510,6 +548,12 @@ internal sealed partial class KafkaQueueCache : IQueueCache
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Cache of {Topic}[{Partition}] is under pressure: {Undelivered} records ({UndeliveredBytes} bytes) not yet delivered; reading pauses")]
     private static partial void LogUnderPressure(ILogger logger, string topic, int partition, int undelivered, long undeliveredBytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The delivery of {Topic}[{Partition}] offsets {First}..{Last} to a consumer of {Stream} failed and was not given up on: offering it again")]
+    private static partial void LogOfferedAgain(ILogger logger, string topic, int partition, long first, long last, string stream);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The pulling agent stopped delivering {Topic}[{Partition}] offsets {First}..{Last} to a consumer of {Stream} before its retries ran out (shutdown?): the batch stays undelivered")]
+    private static partial void LogDeliveryAbandoned(ILogger logger, string topic, int partition, long first, long last, string stream);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A consumer of {Stream} kept failing on {Topic}[{Partition}] offsets {First}..{Last}; the batch goes to the dead-letter topic")]
     private static partial void LogDeliveryFailed(ILogger logger, string topic, int partition, long first, long last, string stream);

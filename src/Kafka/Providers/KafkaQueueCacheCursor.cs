@@ -30,6 +30,12 @@ internal sealed class KafkaQueueCacheCursor : IQueueCacheCursor
     /// <summary>After a positioning by token: the last offset of the first batch to hand out (the token's last offset).</summary>
     internal long? SplitAt { get; set; }
 
+    /// <summary>The batch handed out last (the object the pulling agent delivers), and when.</summary>
+    internal KafkaBatchContainer? HandedOut => _current;
+
+    /// <summary>When <see cref="HandedOut"/> was handed out (again).</summary>
+    internal DateTime HandedOutUtc { get; set; }
+
     /// <summary>The entry handed out last and not yet known to be delivered.</summary>
     internal KafkaQueueCache.Entry? Current { get; set; }
 
@@ -51,7 +57,7 @@ internal sealed class KafkaQueueCacheCursor : IQueueCacheCursor
     public QueueCacheCursorMoveResult MoveNextWithResult()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _current = _cache.MoveNext(this);
+        _current = _cache.MoveNext(this, _current);
         return _current is not null ? QueueCacheCursorMoveResult.Success : QueueCacheCursorMoveResult.NoData;
     }
 

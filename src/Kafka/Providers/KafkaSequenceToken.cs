@@ -70,9 +70,9 @@ public sealed class KafkaSequenceToken : StreamSequenceToken
         other is null || (other is KafkaSequenceToken kafka && kafka.Partition != Partition) || CompareTo(other) > 0;
 
     /// <inheritdoc />
+    /// <remarks>Only another Kafka token of the same partition ending at the same offset is equal.</remarks>
     public override bool Equals(StreamSequenceToken? other) =>
-        other is not null && other.SequenceNumber == SequenceNumber && other.EventIndex == EventIndex &&
-        (other is not KafkaSequenceToken kafka || kafka.Partition == Partition);
+        other is KafkaSequenceToken kafka && kafka.Partition == Partition && kafka.SequenceNumber == SequenceNumber && kafka.EventIndex == EventIndex;
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => obj is StreamSequenceToken token && Equals(token);

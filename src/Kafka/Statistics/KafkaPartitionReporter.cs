@@ -3,7 +3,10 @@ using StreamGrains.Kafka.Providers;
 
 namespace StreamGrains.Kafka.Statistics;
 
-/// <summary>Reports the partitions this silo reads, for every Kafka stream provider, to the partition directory.</summary>
+/// <summary>
+/// Reports the partitions this silo reads, for every Kafka stream provider, to the partition directory: every
+/// <see cref="Period"/>, and at once when this silo starts or stops reading a partition.
+/// </summary>
 internal sealed partial class KafkaPartitionReporter(
     KafkaAdapterFactoryRegistry registry,
     IGrainFactory grains,
@@ -13,6 +16,7 @@ internal sealed partial class KafkaPartitionReporter(
     internal static readonly TimeSpan Period = TimeSpan.FromSeconds(2);
 
     private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _changed = new(0, 1);
     private Task? _loop;
 
     public void Participate(ISiloLifecycle lifecycle) =>
@@ -20,12 +24,29 @@ internal sealed partial class KafkaPartitionReporter(
 
     private Task Start(CancellationToken cancellationToken)
     {
+        registry.OwnershipChanged += OnOwnershipChanged;
         _loop = Task.Run(() => LoopAsync(_stopping.Token), CancellationToken.None);
         return Task.CompletedTask;
     }
 
+    private void OnOwnershipChanged()
+    {
+        try
+        {
+            _changed.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // A report is due already.
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
     private async Task Stop(CancellationToken cancellationToken)
     {
+        registry.OwnershipChanged -= OnOwnershipChanged;
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_loop is not null)
         {
@@ -36,23 +57,28 @@ internal sealed partial class KafkaPartitionReporter(
         await ReportAsync(empty: true).ConfigureAwait(false);
     }
 
-    public void Dispose() => _stopping.Dispose();
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        _changed.Dispose();
+    }
 
     private async Task LoopAsync(CancellationToken stopping)
     {
-        using var timer = new PeriodicTimer(Period);
         do
         {
             await ReportAsync(empty: false).ConfigureAwait(false);
         }
-        while (await WaitAsync(timer, stopping).ConfigureAwait(false));
+        while (await WaitAsync(stopping).ConfigureAwait(false));
     }
 
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stopping)
+    /// <summary>Waits for the next period or an ownership change; false once stopping.</summary>
+    private async Task<bool> WaitAsync(CancellationToken stopping)
     {
         try
         {
-            return await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false);
+            await _changed.WaitAsync(Period, stopping).ConfigureAwait(false);
+            return true;
         }
         catch (OperationCanceledException)
         {

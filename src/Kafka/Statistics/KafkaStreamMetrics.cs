@@ -22,7 +22,7 @@ public sealed class KafkaStreamMetrics : IDisposable
     private readonly Counter<long> _commits;
     private readonly Counter<long> _produced;
     private readonly Counter<long> _deliveryFailures;
-    private readonly ConcurrentDictionary<TopicPartition, Func<long?>> _lagSources = new();
+    private readonly ConcurrentDictionary<TopicPartition, Func<KafkaPartitionStatus>> _partitions = new();
     private readonly ConcurrentDictionary<TopicPartition, Func<(int Undelivered, int Retained, long Bytes)>> _caches = new();
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
@@ -33,7 +33,9 @@ public sealed class KafkaStreamMetrics : IDisposable
         _meter = meterFactory.Create(MeterName);
         _recordsConsumed = _meter.CreateCounter<long>("streamgrains.kafka.records.consumed", "{record}", "Records read from Kafka, valid or not.");
         _bytesConsumed = _meter.CreateCounter<long>("streamgrains.kafka.bytes.consumed", "By", "Key and value bytes read from Kafka.");
-        _meter.CreateObservableGauge("streamgrains.kafka.consumer.lag", ObserveLag, "{record}", "Records in the partition not yet read: high watermark minus position.");
+        _meter.CreateObservableGauge("streamgrains.kafka.consumer.lag", ObserveLag, "{record}", "Records in the partition not yet read: its last known high watermark minus the read position.");
+        _meter.CreateObservableGauge("streamgrains.kafka.partition.readable", ObserveReadable, "{partition}", "1 while this silo can read a partition it owns, 0 once it has been unreadable (leader away) for longer than UnreadableAfter.");
+        _meter.CreateObservableGauge("streamgrains.kafka.high_watermark.age", ObserveHighWatermarkAge, "s", "How long ago a partition's high watermark was last seen: it grows while the partition's leader is away.");
         _deliveryLatency = _meter.CreateHistogram<double>("streamgrains.kafka.delivery.latency", "ms", "From a record's Kafka timestamp to its delivery to the consuming grain.");
         _deadLettered = _meter.CreateCounter<long>("streamgrains.dlq.records", "{record}", "Records sent to a dead-letter topic.");
         _commits = _meter.CreateCounter<long>("streamgrains.kafka.offset.commits", "{commit}", "Offset commits to the consumer group.");
@@ -62,11 +64,11 @@ public sealed class KafkaStreamMetrics : IDisposable
 
     internal void DeliveryFailed(string topic) => _deliveryFailures.Add(1, new KeyValuePair<string, object?>("topic", topic));
 
-    /// <summary>Reports a partition's lag while this silo reads it.</summary>
-    internal IDisposable TrackLag(TopicPartition partition, Func<long?> lag)
+    /// <summary>Reports a partition's lag and readability while this silo reads it.</summary>
+    internal IDisposable TrackPartition(TopicPartition partition, Func<KafkaPartitionStatus> status)
     {
-        _lagSources[partition] = lag;
-        return new Untrack(() => _lagSources.TryRemove(new KeyValuePair<TopicPartition, Func<long?>>(partition, lag)));
+        _partitions[partition] = status;
+        return new Untrack(() => _partitions.TryRemove(new KeyValuePair<TopicPartition, Func<KafkaPartitionStatus>>(partition, status)));
     }
 
     /// <summary>Reports a partition cache's usage while this silo reads the partition.</summary>
@@ -96,14 +98,39 @@ public sealed class KafkaStreamMetrics : IDisposable
 
     private IEnumerable<Measurement<long>> ObserveLag()
     {
-        foreach (var (partition, lag) in _lagSources)
+        foreach (var (partition, status) in _partitions)
         {
-            if (lag() is { } value)
+            if (status().Lag is { } value)
             {
-                yield return new Measurement<long>(value, new KeyValuePair<string, object?>("topic", partition.Topic), new KeyValuePair<string, object?>("partition", partition.Partition.Value));
+                yield return new Measurement<long>(value, Tags(partition));
             }
         }
     }
+
+    private IEnumerable<Measurement<int>> ObserveReadable()
+    {
+        foreach (var (partition, status) in _partitions)
+        {
+            if (status().State is { } state)
+            {
+                yield return new Measurement<int>(state == KafkaPartitionHealth.Unreadable ? 0 : 1, Tags(partition));
+            }
+        }
+    }
+
+    private IEnumerable<Measurement<double>> ObserveHighWatermarkAge()
+    {
+        foreach (var (partition, status) in _partitions)
+        {
+            if (status().HighWatermarkAgeMs is { } age)
+            {
+                yield return new Measurement<double>(age / 1000.0, Tags(partition));
+            }
+        }
+    }
+
+    private static KeyValuePair<string, object?>[] Tags(TopicPartition partition) =>
+        [new("topic", partition.Topic), new("partition", partition.Partition.Value)];
 
     /// <inheritdoc />
     public void Dispose() => _meter.Dispose();

@@ -32,12 +32,23 @@ internal static class InfoEndpoints
         ILocalSiloDetails silo,
         KafkaEnvironment kafka,
         KafkaMetadataReader metadata,
-        IGrainFactory grains,
-        KafkaAdapterFactoryRegistry providers,
+        PartitionOwnership ownership,
         IOptions<StreamGrainsOptions> options,
         CancellationToken cancellationToken)
     {
-        var partitions = await PartitionsAsync(grains, providers).ConfigureAwait(false);
+        var partitions = (await ownership.CurrentAsync().ConfigureAwait(false))
+            .Select(p => new PartitionInfo(
+                p.Topic,
+                p.Partition,
+                p.Status?.Owner,
+                p.Status?.State ?? "unowned",
+                p.Status is { ReadUpTo: >= 0 } ? p.Status.ReadUpTo : null,
+                p.Status is { CommittedOffset: >= 0 } ? p.Status.CommittedOffset : null,
+                p.Status?.HighWatermark,
+                p.Status?.HighWatermarkAgeMs,
+                p.Status?.Lag,
+                p.Status is { HighWatermark: { } high, CommittedOffset: >= 0 } ? Math.Max(0, high - p.Status.CommittedOffset) : null))
+            .ToList();
         IReadOnlyList<TopicInfo> topics;
         string? kafkaError = null;
         try
@@ -57,32 +68,6 @@ internal static class InfoEndpoints
             silo.ClusterId,
             new KafkaInfo(kafka.BootstrapServers, kafka.IsEmbedded, kafka.IsEmbedded ? kafka.EmbeddedBrokerCount : null, kafka.ConsumerGroup, topics, partitions, kafkaError),
             options.Value.Storage.Kind);
-    }
-
-    /// <summary>Every partition the platform reads, with the silo reading it (null while nobody does) and its offsets.</summary>
-    private static async Task<IReadOnlyList<PartitionInfo>> PartitionsAsync(IGrainFactory grains, KafkaAdapterFactoryRegistry providers)
-    {
-        if (providers.Get(StreamNames.Provider) is not { } provider)
-        {
-            return [];
-        }
-
-        var owned = (await grains.GetGrain<IKafkaPartitionDirectoryGrain>(StreamNames.Provider).GetPartitions().ConfigureAwait(false))
-            .ToDictionary(p => (p.Topic, p.Partition));
-        return provider.TopicPartitions
-            .OrderBy(t => t.Key, StringComparer.Ordinal)
-            .SelectMany(t => Enumerable.Range(0, t.Value).Select(p =>
-            {
-                var status = owned.GetValueOrDefault((t.Key, p));
-                return new PartitionInfo(
-                    t.Key,
-                    p,
-                    status?.Owner,
-                    status is { ReadUpTo: >= 0 } ? status.ReadUpTo : null,
-                    status is { CommittedOffset: >= 0 } ? status.CommittedOffset : null,
-                    status?.Lag);
-            }))
-            .ToList();
     }
 
     private static string RoleOf(KafkaEnvironment kafka, string topic) => topic == kafka.DeadLetterTopic ? "dead-letter" : "input";
@@ -110,10 +95,17 @@ public sealed record KafkaInfo(string BootstrapServers, bool Embedded, int? Embe
 /// <param name="Topic">The topic.</param>
 /// <param name="Partition">The partition.</param>
 /// <param name="Owner">The silo reading it, or null when no live silo reports it (stuck or orphaned).</param>
+/// <param name="State">
+/// <c>reading</c>; <c>starting</c> (its reader has not fetched yet); <c>unreadable</c> (its leader broker has been away for
+/// longer than <c>Kafka:UnreadableAfter</c>); or <c>unowned</c> (no live silo reads it).
+/// </param>
 /// <param name="CurrentOffset">The next offset its reader will read.</param>
 /// <param name="CommittedOffset">The offset its reader last committed for the consumer group.</param>
-/// <param name="Lag">Records not yet read.</param>
-public sealed record PartitionInfo(string Topic, int Partition, string? Owner, long? CurrentOffset, long? CommittedOffset, long? Lag);
+/// <param name="HighWatermark">The partition's last known high watermark.</param>
+/// <param name="HighWatermarkAgeMs">How long ago that high watermark was seen (it grows while the partition cannot be read).</param>
+/// <param name="Lag">Records not yet read: the high watermark minus the current offset.</param>
+/// <param name="CommitLag">Records not yet committed: the high watermark minus the committed offset.</param>
+public sealed record PartitionInfo(string Topic, int Partition, string? Owner, string State, long? CurrentOffset, long? CommittedOffset, long? HighWatermark, long? HighWatermarkAgeMs, long? Lag, long? CommitLag);
 
 /// <summary>One topic of the platform.</summary>
 /// <param name="Name">The topic name.</param>

@@ -106,6 +106,12 @@ public sealed class KafkaSettings
     /// </summary>
     public TimeSpan MaxEventDeliveryTime { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>A partition whose leader broker has been away for longer than this shows as unreadable and degrades readiness.</summary>
+    public TimeSpan UnreadableAfter { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an external Kafka may take to answer when the silo starts.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The most records a partition's cache holds on a silo.</summary>
     public int CacheMaxRecords { get; set; } = 32_768;
 

@@ -30,7 +30,9 @@ internal sealed class StreamGrainsOptionsValidator : IValidateOptions<StreamGrai
         Require(!string.IsNullOrEmpty(kafka.DeadLetterSuffix) && IsTopicName(kafka.DeadLetterTopic), "Kafka:DeadLetterSuffix", $"'{kafka.DeadLetterSuffix}' does not make a valid dead-letter topic name.");
         Require(!string.IsNullOrWhiteSpace(kafka.ConsumerGroup), "Kafka:ConsumerGroup", "must not be empty.");
         Require(kafka.CommitInterval >= TimeSpan.FromMilliseconds(100) && kafka.CommitInterval <= TimeSpan.FromHours(1), "Kafka:CommitInterval", $"must be between 00:00:00.1 and 01:00:00, was {kafka.CommitInterval}.");
-        Require(kafka.StartFrom is "Earliest" or "Latest", "Kafka:StartFrom", $"must be Earliest or Latest, was '{kafka.StartFrom}'.");
+        Require(string.Equals(kafka.StartFrom, "Earliest", StringComparison.OrdinalIgnoreCase) || string.Equals(kafka.StartFrom, "Latest", StringComparison.OrdinalIgnoreCase), "Kafka:StartFrom", $"must be Earliest or Latest, was '{kafka.StartFrom}'.");
+        Require(kafka.UnreadableAfter >= TimeSpan.FromSeconds(1) && kafka.UnreadableAfter <= TimeSpan.FromHours(1), "Kafka:UnreadableAfter", $"must be between 00:00:01 and 01:00:00, was {kafka.UnreadableAfter}.");
+        Require(kafka.ConnectTimeout >= TimeSpan.FromSeconds(1) && kafka.ConnectTimeout <= TimeSpan.FromMinutes(5), "Kafka:ConnectTimeout", $"must be between 00:00:01 and 00:05:00, was {kafka.ConnectTimeout}.");
         Require(kafka.MaxRecordBytes >= 64, "Kafka:MaxRecordBytes", $"must be at least 64, was {kafka.MaxRecordBytes}.");
         Require(kafka.MaxEventDeliveryTime >= TimeSpan.FromSeconds(1) && kafka.MaxEventDeliveryTime <= TimeSpan.FromHours(1), "Kafka:MaxEventDeliveryTime", $"must be between 00:00:01 and 01:00:00, was {kafka.MaxEventDeliveryTime}.");
         Require(kafka.CacheMaxRecords >= 16, "Kafka:CacheMaxRecords", $"must be at least 16, was {kafka.CacheMaxRecords}.");
@@ -64,7 +66,7 @@ internal sealed class StreamGrainsOptionsValidator : IValidateOptions<StreamGrai
         Require(!string.IsNullOrWhiteSpace(telemetry.ServiceName), "Telemetry:ServiceName", "must not be empty.");
         Require(telemetry.TraceSampleRatio is >= 0 and <= 1, "Telemetry:TraceSampleRatio", $"must be between 0 and 1, was {telemetry.TraceSampleRatio}.");
         Require(!telemetry.Otlp.Enabled || Uri.TryCreate(telemetry.Otlp.Endpoint, UriKind.Absolute, out _), "Telemetry:Otlp:Endpoint", $"'{telemetry.Otlp.Endpoint}' is not an absolute URI.");
-        Require(telemetry.Otlp.Protocol is "grpc" or "http/protobuf", "Telemetry:Otlp:Protocol", $"must be grpc or http/protobuf, was '{telemetry.Otlp.Protocol}'.");
+        Require(string.Equals(telemetry.Otlp.Protocol, "grpc", StringComparison.OrdinalIgnoreCase) || string.Equals(telemetry.Otlp.Protocol, "http/protobuf", StringComparison.OrdinalIgnoreCase), "Telemetry:Otlp:Protocol", $"must be grpc or http/protobuf, was '{telemetry.Otlp.Protocol}'.");
         return errors;
     }
 

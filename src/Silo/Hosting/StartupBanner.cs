@@ -32,7 +32,7 @@ internal sealed class StartupBanner(
         var demoOn = settings.Demo.Enabled ?? kafka.IsEmbedded;
         var text = new StringBuilder()
             .AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"StreamGrains {InfoEndpoints.Version}: silo {silo.SiloAddress} in cluster '{silo.ClusterId}' is up")
+            .AppendLine(CultureInfo.InvariantCulture, $"StreamGrains {InfoEndpoints.Version}: silo {silo.SiloAddress.ToParsableString()} in cluster '{silo.ClusterId}' is up")
             .AppendLine(CultureInfo.InvariantCulture, $"  HTTP:       {http}   (health: {http}/health/ready, info: {http}/api/info)")
             .AppendLine(CultureInfo.InvariantCulture, $"  Dashboard:  {http}/dashboard/")
             .AppendLine(CultureInfo.InvariantCulture, $"  Kafka:      {kafka.BootstrapServers} ({(kafka.IsEmbedded ? $"embedded, {kafka.EmbeddedBrokerCount} broker(s), {settings.Kafka.Partitions} partitions" : "external")})")

@@ -6,6 +6,7 @@ using Orleans.Dashboard;
 using Orleans.Streams;
 using StreamGrains.Events;
 using StreamGrains.Kafka;
+using Microsoft.AspNetCore.Routing;
 using StreamGrains.Kafka.Health;
 using StreamGrains.Kafka.Hosting;
 using StreamGrains.Silo.Api;
@@ -21,7 +22,9 @@ internal static class StreamGrainsSilo
 {
     /// <summary>Thrown when the configuration is invalid; the message lists every problem, each naming its setting.</summary>
     internal sealed class ConfigurationException(IReadOnlyList<string> errors)
-        : Exception("Invalid configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "  " + e)))
+        : Exception(errors.Count == 1
+            ? "Invalid configuration: " + errors[0]
+            : "Invalid configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "  " + e)))
     {
         public IReadOnlyList<string> Errors { get; } = errors;
     }
@@ -34,19 +37,32 @@ internal static class StreamGrainsSilo
         var options = ReadOptions(builder.Configuration);
         builder.Services.AddSingleton<IValidateOptions<StreamGrainsOptions>, StreamGrainsOptionsValidator>();
         builder.Services.AddOptions<StreamGrainsOptions>().Bind(builder.Configuration.GetSection(StreamGrainsOptions.SectionName)).ValidateOnStart();
+        if (StartupChecks.PortsInUse(options, builder.Configuration) is { Count: > 0 } portErrors)
+        {
+            throw new ConfigurationException(portErrors);
+        }
 
         var kafka = KafkaEnvironment.Create(options);
+        if (StartupChecks.KafkaProblems(kafka, options.Kafka.ConnectTimeout) is { Count: > 0 } kafkaErrors)
+        {
+            kafka.Dispose();
+            throw new ConfigurationException(kafkaErrors);
+        }
+
         builder.Services.AddSingleton(kafka);
         builder.Services.AddSingleton<KafkaMetadataReader>();
+        builder.Services.AddSingleton<PartitionOwnership>();
         builder.Services.AddSingleton<SiloReadiness>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloReadiness>());
         builder.Services.AddSingleton(sp => new KafkaStreamHealthCheck(
             kafka.StreamOptions,
             TimeSpan.FromSeconds(2),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<KafkaStreamHealthCheck>()));
+        builder.Services.AddSingleton<KafkaPartitionsHealthCheck>();
         builder.Services.AddHealthChecks()
             .AddCheck<SiloReadiness>("orleans-silo", tags: ["ready"])
-            .AddCheck<KafkaStreamHealthCheck>("kafka", tags: ["ready"]);
+            .AddCheck<KafkaStreamHealthCheck>("kafka", tags: ["ready"])
+            .AddCheck<KafkaPartitionsHealthCheck>("kafka-partitions", tags: ["ready"]);
 
         builder.UseOrleans(silo => ConfigureSilo(silo, options, kafka));
 
@@ -63,8 +79,10 @@ internal static class StreamGrainsSilo
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponses.WriteAsync })
+            .WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = HealthResponses.WriteAsync })
+            .WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         app.MapInfoEndpoints();
         app.MapStreamGrainsTelemetry(options.Telemetry);
         app.MapOrleansDashboard(routePrefix: "/dashboard");
@@ -86,12 +104,20 @@ internal static class StreamGrainsSilo
             throw new ConfigurationException([ex.Message]);
         }
 
-        var errors = StreamGrainsOptionsValidator.Errors(options);
+        var commandLineKeys = configuration is IConfigurationRoot root
+            ? root.Providers.OfType<Microsoft.Extensions.Configuration.CommandLine.CommandLineConfigurationProvider>().SelectMany(p => p.GetChildKeys([], null))
+            : [];
+        var errors = UnknownSettings.Find(configuration, commandLineKeys).Concat(StreamGrainsOptionsValidator.Errors(options)).ToList();
         return errors.Count == 0 ? options : throw new ConfigurationException(errors);
     }
 
     private static void ConfigureSilo(ISiloBuilder silo, StreamGrainsOptions options, KafkaEnvironment kafkaEnvironment)
     {
+        // Orleans' watchdog can read its participant-check timestamp before setting it and warn of a stall as long as the
+        // machine's uptime on a clean start. Its membership clock counts from the process start instead, so that reading
+        // measures (harmlessly) the seconds the silo took to start; real stalls still show.
+        silo.Services.AddKeyedSingleton<TimeProvider>(TimeProviderNames.Membership, new ProcessClock());
+
         var cluster = options.Cluster;
         var primary = cluster.PrimarySiloPort is { } primaryPort ? new IPEndPoint(IPAddress.Loopback, primaryPort) : null;
         silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, primary, cluster.ServiceId, cluster.ClusterId);

@@ -67,13 +67,13 @@ internal static class Telemetry
     {
         if (settings.Prometheus)
         {
-            app.MapPrometheusScrapingEndpoint("/metrics");
+            app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new Microsoft.AspNetCore.Routing.HttpMethodMetadata(["GET", "HEAD"]));
         }
     }
 
     private static void Configure(OtlpExporterOptions options, OtlpSettings settings)
     {
         options.Endpoint = new Uri(settings.Endpoint!);
-        options.Protocol = settings.Protocol == "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
+        options.Protocol = string.Equals(settings.Protocol, "grpc", StringComparison.OrdinalIgnoreCase) ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
     }
 }

@@ -70,7 +70,9 @@ internal sealed class KafkaEnvironment : IDisposable
         streams.BootstrapServers = BootstrapServers;
         streams.ConsumerGroup = _settings.ConsumerGroup;
         streams.CommitInterval = _settings.CommitInterval;
-        streams.StartFrom = Enum.Parse<AutoOffsetReset>(_settings.StartFrom);
+        streams.StartFrom = Enum.Parse<AutoOffsetReset>(_settings.StartFrom, ignoreCase: true);
+        streams.UnreadableAfter = _settings.UnreadableAfter;
+        streams.StatisticsInterval = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(2).Ticks, _settings.UnreadableAfter.Ticks / 3));
         streams.DeadLetterSuffix = _settings.DeadLetterSuffix;
         streams.MaxRecordBytes = _settings.MaxRecordBytes;
         streams.TraceSampleRatio = _traceSampleRatio; // the provider picks; StreamGrainsSampler keeps what it picked

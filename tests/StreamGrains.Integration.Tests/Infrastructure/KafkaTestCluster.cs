@@ -43,7 +43,7 @@ internal sealed class KafkaTestCluster : IAsyncDisposable
         kafka.CreateTopic(Namespace + ".dlq", Partitions);
         kafka.CreateTopic(PublishedTopic, Partitions);
         DeliveryLog.Clear();
-        TestCommitGate.Frozen = false;
+        TestCommitGate.Reset();
         return new KafkaTestCluster(kafka, $"group-{Guid.NewGuid():N}");
     }
 

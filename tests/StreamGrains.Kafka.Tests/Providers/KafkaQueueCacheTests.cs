@@ -308,6 +308,38 @@ public sealed class KafkaQueueCacheTests : IDisposable
         Assert.Equal(5, Purge());
     }
 
+    [Fact]
+    public void A_failure_reported_before_the_retries_ran_out_is_no_dead_letter_and_a_failed_batch_is_offered_again()
+    {
+        var errors = new KafkaDeliveryErrors();
+        var cache = new KafkaQueueCache(_partition, new KafkaQueueCacheOptions { MaxRecords = 100 }, _metrics, _time, NullLogger.Instance, errors, TimeSpan.FromMinutes(1));
+        _partition.ReadUpTo = 2;
+        cache.AddToCache([new KafkaBatchContainer(Stream("a"), 3, ["x", "y"], [0L, 1], 0) { ReadEnd = 2 }]);
+        var a = cache.TryGetCacheCursor(Stream("a"), null).Cursor!;
+        Assert.Equal(QueueCacheCursorMoveResultKind.Success, a.MoveNextWithResult().Kind);
+        var batch = (KafkaBatchContainer)a.GetCurrent(out _)!;
+
+        // The agent gives up after 10 s (it is stopping): not a consumer that keeps failing.
+        errors.Record(batch, new InvalidOperationException("database down"));
+        _time.Advance(TimeSpan.FromSeconds(10));
+        a.RecordDeliveryFailure();
+        Assert.Empty(cache.PendingFailures);
+        cache.UpdateDeliveryProgress(null, _time.GetUtcNow().UtcDateTime);
+        Assert.Equal(0, _partition.Checkpointer.DeliveredOffset); // the final commit stops before it
+
+        // Had the agent moved on without giving up (a new handshake ended its retries), the batch comes again.
+        Assert.Equal(QueueCacheCursorMoveResultKind.Success, a.MoveNextWithResult().Kind);
+        Assert.Same(batch, a.GetCurrent(out _));
+
+        // Failing for the whole budget: a dead letter with the consumer's error.
+        _time.Advance(TimeSpan.FromMinutes(1));
+        a.RecordDeliveryFailure();
+        var failure = Assert.Single(cache.PendingFailures);
+        Assert.Equal("InvalidOperationException: database down", failure.Error);
+        Assert.Equal(QueueCacheCursorMoveResultKind.NoData, a.MoveNextWithResult().Kind); // and the cursor moves on
+        a.Dispose();
+    }
+
     private sealed class ManualTime : TimeProvider
     {
         private DateTimeOffset _now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);

@@ -15,7 +15,34 @@ public sealed class EmbeddedDefaultsTests(EmbeddedSiloFixture fixture) : IClassF
         using var ready = await fixture.Silo.Http.GetAsync(new Uri("/health/ready", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        Assert.Equal("Healthy", await ready.Content.ReadAsStringAsync());
+        Assert.Equal("application/json", ready.Content.Headers.ContentType?.MediaType);
+        using var body = JsonDocument.Parse(await ready.Content.ReadAsStringAsync());
+        Assert.Equal("Healthy", body.RootElement.GetProperty("status").GetString());
+        Assert.Equal("Healthy", body.RootElement.GetProperty("checks").GetProperty("kafka-partitions").GetProperty("status").GetString());
+    }
+
+    [Theory]
+    [InlineData("/health/ready")]
+    [InlineData("/health/live")]
+    [InlineData("/metrics")]
+    public async Task Health_and_metrics_answer_reads_only(string path)
+    {
+        using var delete = await fixture.Silo.Http.DeleteAsync(new Uri(path, UriKind.Relative));
+        using var post = await fixture.Silo.Http.PostAsync(new Uri(path, UriKind.Relative), new StringContent(string.Empty));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, delete.StatusCode);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+    }
+
+    [Fact]
+    public void The_console_on_start_has_no_warning_and_log_scopes_print_as_their_fields()
+    {
+        var output = fixture.Silo.Process.Output;
+        Assert.DoesNotContain("System.Collections.Generic", output, StringComparison.Ordinal);
+        var warnings = output.Split('\n').Where(l => l.Contains("warn:", StringComparison.Ordinal) || l.Contains("fail:", StringComparison.Ordinal) || l.Contains("crit:", StringComparison.Ordinal)).ToList();
+        Assert.True(warnings.Count == 0, "warnings on a clean start:\n" + string.Join("\n", warnings));
+        Assert.Matches(@"KafkaAdapterReceiver\[\d+\] => topic=events partition=\d+ consumerGroup=streamgrains Reading events\[\d+\]", output);
+        // The banner writes the silo address as /api/info does.
+        Assert.Contains($"silo 127.0.0.1:{fixture.Silo.SiloPort}@", output, StringComparison.Ordinal);
     }
 
     [Fact]

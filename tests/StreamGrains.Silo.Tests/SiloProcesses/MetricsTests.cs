@@ -48,6 +48,7 @@ public sealed partial class MetricsTests
         {
             metrics = await silo.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
             if (Sum(metrics, "streamgrains_kafka_records_consumed_total") == valid + poisonCount &&
+                Samples(metrics, "streamgrains_kafka_consumer_lag").Count() == 8 && // lag is known from the first statistics report on
                 Sum(metrics, "streamgrains_kafka_consumer_lag") == 0 &&
                 Sum(metrics, "streamgrains_dlq_records_total") == poisonCount)
             {
@@ -70,8 +71,9 @@ public sealed partial class MetricsTests
         Assert.True(Sum(metrics, "streamgrains_kafka_bytes_consumed_bytes_total") > 0);
         Assert.True(Sum(metrics, "dotnet_process_memory_working_set_bytes") > 0);
 
+        Assert.Equal(8, Samples(metrics, "streamgrains_kafka_partition_readable").Count(s => s.Value == 1));
+
         // /api/info: every partition has its owner, this silo, and offsets that add up to what was produced.
-        // Silos report what they read every two seconds.
         var self = info.GetProperty("siloAddress").GetString();
         var partitions = new List<System.Text.Json.JsonElement>();
         for (var attempt = 0; attempt < 60; attempt++)
