@@ -59,6 +59,19 @@ if (args.Contains("--parse-only"))
 }
 
 using var kafka = EmbeddedKafkaCluster.Start();
+if (args.Contains("--first-event"))
+{
+    // The latency of the first event after a quiet spell, from the producer's send to the grain, with reads that wait
+    // for data (the default) and with reads that return at once (the pulling agent polls every period).
+    foreach (var wait in new[] { TimeSpan.Zero, new StreamGrains.Kafka.KafkaStreamOptions().ReadWaitTime })
+    {
+        var latencies = await FirstEventLatenciesAsync(wait, samples: Arg("--samples", 40));
+        Console.WriteLine($"read wait {wait.TotalMilliseconds} ms: first event after a quiet spell p50 {latencies[latencies.Count / 2]:F1} ms, p90 {latencies[latencies.Count * 9 / 10]:F1} ms, max {latencies[^1]:F1} ms");
+    }
+
+    return 0;
+}
+
 Console.WriteLine($"# Kafka stream provider benchmark: {records:N0} events on {entities:N0} entities, {partitions} partitions, {Environment.ProcessorCount} cores, {rounds} rounds");
 Console.WriteLine($"# provider: max batch {maxBatch} records per read, cache {cacheRecords} records per partition");
 Console.WriteLine($"# event size: {payloads.Average(p => p.Value.Length):F0} bytes of JSON; librdkafka {Library.VersionString}; .NET {Environment.Version}");
@@ -254,6 +267,7 @@ async Task<double> ProviderAsync(int round, bool implicitOnly, bool live, double
                     options.AddTopic(topic, partitions, StreamNames.Events);
                     options.MaxBatchSize = maxBatch;
                     options.TraceSampleRatio = tracing ?? 1.0;
+                    options.ConsumerProperties["fetch.wait.max.ms"] = "50"; // as the raw consumers: the embedded broker answers a fetch only when its wait is over
                 });
                 provider.ConfigureCache(cache => cache.MaxRecords = cacheRecords);
                 provider.UseDataAdapter(_ => new StreamEventDataAdapter());
@@ -302,6 +316,67 @@ async Task<double> ProviderAsync(int round, bool implicitOnly, bool live, double
     await host.StopAsync();
     Console.WriteLine($"round {round}, {(live ? "live" : "backlog")}: provider -> counting grain ({(implicitOnly ? "implicit-only" : "explicit+implicit")} pub-sub{(tracing is null ? string.Empty : $", tracing at {tracing:P1}")}): {rate:N0} events/s");
     return rate;
+}
+
+async Task<List<double>> FirstEventLatenciesAsync(TimeSpan readWait, int samples)
+{
+    var topic = $"first-{(int)readWait.TotalMilliseconds}";
+    kafka.CreateTopic(topic, partitions);
+    kafka.CreateTopic(topic + ".dlq", partitions);
+    CountingGrain.Reset();
+    using var host = Host.CreateDefaultBuilder()
+        .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
+        .UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(siloPort: 11500 + (int)readWait.TotalMilliseconds % 100, gatewayPort: 30500 + (int)readWait.TotalMilliseconds % 100);
+            silo.AddMemoryGrainStorage("PubSubStore");
+            silo.AddKafkaStreams(StreamNames.Provider, provider =>
+            {
+                provider.ConfigureKafka(options =>
+                {
+                    options.BootstrapServers = kafka.BootstrapServers;
+                    options.ConsumerGroup = topic;
+                    options.AddTopic(topic, partitions, StreamNames.Events);
+                    options.ReadWaitTime = readWait;
+                    options.ConsumerProperties["fetch.wait.max.ms"] = "50";
+                });
+                provider.UseDataAdapter(_ => new StreamEventDataAdapter());
+                provider.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+            });
+        })
+        .Build();
+    await host.StartAsync();
+    var registry = host.Services.GetRequiredService<StreamGrains.Kafka.Providers.KafkaAdapterFactoryRegistry>();
+    while (registry.Get(StreamNames.Provider)?.Partitions.Count(p => p.Owner is not null) != partitions)
+    {
+        await Task.Delay(10);
+    }
+
+    using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = kafka.BootstrapServers, Partitioner = Partitioner.Murmur2Random, LingerMs = 0 }).Build();
+    var random = new Random(7);
+    var latencies = new List<double>();
+    for (var i = 0; i < samples + 4; i++)
+    {
+        await Task.Delay(random.Next(300, 1500)); // a quiet spell
+        var before = CountingGrain.Total;
+        var entity = $"card-{i % 4}"; // four entities, activated in the unrecorded first rounds
+        var sent = Stopwatch.GetTimestamp();
+        producer.Produce(topic, new Message<string, byte[]> { Key = entity, Value = StreamEventJson.Serialize(new StreamEvent { Id = $"e{i}", Entity = entity, Type = "payment", Timestamp = DateTimeOffset.UtcNow, Value = 1 }) });
+        producer.Flush();
+        while (CountingGrain.Total == before)
+        {
+            await Task.Delay(1);
+        }
+
+        if (i >= 4)
+        {
+            latencies.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
+        }
+    }
+
+    await host.StopAsync();
+    latencies.Sort();
+    return latencies;
 }
 
 Task ProduceAsync(string topic) => Task.Run(() =>

@@ -32,6 +32,13 @@ public sealed class KafkaStreamOptions
     /// <summary>How often delivered offsets are committed to Kafka. A crash re-delivers at most about this much.</summary>
     public TimeSpan CommitInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a read that finds no record waits for one (on a thread of the partition's own) before it returns
+    /// empty-handed. A record that arrives meanwhile reaches the cache within a fetch, with no poll period in between;
+    /// an idle partition costs next to nothing. Zero: reads never wait (the pulling agent polls every period).
+    /// </summary>
+    public TimeSpan ReadWaitTime { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>The most records one read of a partition hands to the cache.</summary>
     public int MaxBatchSize { get; set; } = 10_000;
 

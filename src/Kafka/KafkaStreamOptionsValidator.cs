@@ -33,6 +33,7 @@ internal sealed class KafkaStreamOptionsValidator(KafkaStreamOptions options, Ka
         Require(options.MaxRecordBytes >= 1, $"{nameof(KafkaStreamOptions.MaxRecordBytes)} must be at least 1, was {options.MaxRecordBytes}.");
         Require(!string.IsNullOrEmpty(options.DeadLetterSuffix), $"{nameof(KafkaStreamOptions.DeadLetterSuffix)} must not be empty.");
         Require(options.TraceSampleRatio is >= 0 and <= 1, $"{nameof(KafkaStreamOptions.TraceSampleRatio)} must be between 0 and 1, was {options.TraceSampleRatio}.");
+        Require(options.ReadWaitTime >= TimeSpan.Zero && options.ReadWaitTime <= TimeSpan.FromSeconds(10), $"{nameof(KafkaStreamOptions.ReadWaitTime)} must be between 0 and 10 s, was {options.ReadWaitTime}.");
         Require(options.StatisticsInterval >= TimeSpan.FromMilliseconds(100), $"{nameof(KafkaStreamOptions.StatisticsInterval)} must be at least 100 ms, was {options.StatisticsInterval}.");
         Require(options.UnreadableAfter > options.StatisticsInterval, $"{nameof(KafkaStreamOptions.UnreadableAfter)} must be longer than {nameof(KafkaStreamOptions.StatisticsInterval)} ({options.StatisticsInterval}), was {options.UnreadableAfter}.");
         Require(options.MetadataTimeout > TimeSpan.Zero, $"{nameof(KafkaStreamOptions.MetadataTimeout)} must be positive.");

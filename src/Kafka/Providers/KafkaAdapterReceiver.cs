@@ -33,6 +33,7 @@ internal sealed partial class KafkaAdapterReceiver(
     private Task? _commitLoop;
     private IDisposable? _lagTracking;
     private KafkaQueueCache? _cache;
+    private KafkaFetchWaiter? _waiter;
     private long _position = -1;
     private long _lastReadEnd = -1;
 
@@ -63,6 +64,11 @@ internal sealed partial class KafkaAdapterReceiver(
         partition.StartOwnership();
         partition.Health.Reset(DateTime.UtcNow);
         consumer.Assign(new TopicPartitionOffset(tp, Offset.Stored));
+        if (options.ReadWaitTime > TimeSpan.Zero)
+        {
+            _waiter = new KafkaFetchWaiter($"sg:{tp.Topic}[{tp.Partition.Value}]");
+        }
+
         _consumer = consumer;
         partition.Checkpointer.Bind(consumer);
         _lagTracking = metrics.TrackPartition(tp, () => partition.Status(DateTime.UtcNow, options.UnreadableAfter));
@@ -83,6 +89,21 @@ internal sealed partial class KafkaAdapterReceiver(
         var byteBudget = partition.ReadByteBudget;
         long readBytes = 0;
         var records = new List<ConsumeResult<byte[]?, byte[]?>>(Math.Min(limit, 256));
+        if (_waiter is not null && !cancellationToken.IsCancellationRequested)
+        {
+            // Nothing buffered: wait for the next record rather than come back a poll period later.
+            ConsumeResult<byte[]?, byte[]?>? waited;
+            var buffered = consumer.Consume(TimeSpan.Zero);
+            waited = buffered ?? await _waiter.ConsumeAsync(consumer, options.ReadWaitTime, cancellationToken).ConfigureAwait(false);
+            if (waited is null)
+            {
+                return Nothing;
+            }
+
+            records.Add(waited);
+            readBytes += (waited.Message.Key?.Length ?? 0) + (waited.Message.Value?.Length ?? 0);
+        }
+
         while (records.Count < limit && readBytes < byteBudget)
         {
             ConsumeResult<byte[]?, byte[]?>? next;
@@ -265,6 +286,7 @@ internal sealed partial class KafkaAdapterReceiver(
 
     public void Dispose()
     {
+        _waiter?.Dispose();
         _cache?.Close();
         _lagTracking?.Dispose();
         if (Interlocked.Exchange(ref _consumer, null) is { } consumer)

@@ -35,7 +35,9 @@ internal static class KafkaClientConfigs
         config.EnablePartitionEof = false;
         // Bound what librdkafka prefetches per partition: with the cache's own bound, memory stays bounded.
         config.QueuedMaxMessagesKbytes ??= 8 * 1024;
-        config.FetchWaitMaxMs ??= 50;
+        // fetch.wait.max.ms stays librdkafka's (500 ms): a broker answers a fetch as soon as a record arrives, so it
+        // costs no latency and keeps idle consumers quiet. (librdkafka's mock cluster answers only when the wait is
+        // over: whoever runs on it sets a short wait, as the silo does for its embedded broker.)
         config.StatisticsIntervalMs ??= (int)options.StatisticsInterval.TotalMilliseconds;
         return config;
     }

@@ -72,11 +72,18 @@ internal sealed class KafkaEnvironment : IDisposable
         streams.CommitInterval = _settings.CommitInterval;
         streams.StartFrom = Enum.Parse<AutoOffsetReset>(_settings.StartFrom, ignoreCase: true);
         streams.UnreadableAfter = _settings.UnreadableAfter;
-        streams.StatisticsInterval = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(2).Ticks, _settings.UnreadableAfter.Ticks / 3));
+        streams.StatisticsInterval = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(5).Ticks, _settings.UnreadableAfter.Ticks / 3));
         streams.DeadLetterSuffix = _settings.DeadLetterSuffix;
         streams.MaxRecordBytes = _settings.MaxRecordBytes;
         streams.TraceSampleRatio = _traceSampleRatio; // the provider picks; StreamGrainsSampler keeps what it picked
         streams.AddTopic(_settings.InputTopic, partitions: IsEmbedded ? _settings.Partitions : 0, streamNamespace: StreamNames.Events);
+        if (IsEmbedded)
+        {
+            // The embedded broker (librdkafka's mock cluster) answers a fetch only when its wait is over, not when a
+            // record arrives: a short wait keeps the first record after a quiet spell quick, at some idle CPU.
+            streams.ConsumerProperties["fetch.wait.max.ms"] = "50";
+        }
+
         foreach (var (key, value) in _settings.Properties)
         {
             streams.Properties[key] = value;

@@ -158,6 +158,7 @@ internal sealed class KafkaTestCluster : IAsyncDisposable
         options.ConsumerGroup = configuration["Kafka:Group"]!;
         options.CommitInterval = TimeSpan.FromMilliseconds(int.Parse(configuration["Kafka:CommitIntervalMs"]!, CultureInfo.InvariantCulture));
         options.MaxRecordBytes = int.Parse(configuration["Kafka:MaxRecordBytes"]!, CultureInfo.InvariantCulture);
+        options.ConsumerProperties["fetch.wait.max.ms"] = "50"; // the embedded broker answers a fetch only when its wait is over
         options.AddTopic(Namespace);
         options.Topics.Add(new StreamGrains.Kafka.KafkaTopicOptions { Name = PublishedTopic, Partitions = Partitions, Consume = false });
     }
