@@ -53,6 +53,10 @@ public sealed class StandaloneBrokerTests
         await broker.WaitForLineAsync("ok up 1", TimeSpan.FromSeconds(10));
         Assert.Equal(2, admin.GetMetadata("events", TimeSpan.FromSeconds(10)).Topics[0].Partitions.Count);
 
+        // A command with a missing argument says how to use it.
+        await broker.WriteLineAsync("rtt 1");
+        await broker.WaitForLineAsync("error rtt 1: usage: rtt <broker|-1> <milliseconds>", TimeSpan.FromSeconds(10));
+
         await broker.WriteLineAsync("quit");
         Assert.Equal(0, await broker.WaitForExitAsync(TimeSpan.FromSeconds(30)));
     }
