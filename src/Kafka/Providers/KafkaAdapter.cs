@@ -15,6 +15,7 @@ internal sealed class KafkaAdapter(
     KafkaStreamOptions options,
     KafkaQueueMapper mapper,
     Func<QueueId, KafkaPartitionContext> partitions,
+    Func<string, KafkaTopicReader> readers,
     IProducer<byte[]?, byte[]?> producer,
     IKafkaDataAdapter dataAdapter,
     KafkaDeadLetterPublisher deadLetters,
@@ -67,6 +68,6 @@ internal sealed class KafkaAdapter(
     {
         var partition = partitions(queueId);
         var topic = mapper.Topics.Single(t => t.Topic == partition.Topic);
-        return new KafkaAdapterReceiver(partition, topic, options, dataAdapter, deadLetters, metrics, ownerName, loggerFactory.CreateLogger<KafkaAdapterReceiver>());
+        return new KafkaAdapterReceiver(partition, topic, readers(topic.Topic), options, dataAdapter, deadLetters, metrics, ownerName, loggerFactory.CreateLogger<KafkaAdapterReceiver>());
     }
 }

@@ -29,6 +29,7 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
     private readonly Lazy<IProducer<byte[]?, byte[]?>> _producer;
     private readonly Lazy<KafkaDeadLetterPublisher> _deadLetters;
     private readonly KafkaRecordFetcher _fetcher;
+    private readonly ConcurrentDictionary<string, Lazy<KafkaTopicReader>> _readers = new(StringComparer.Ordinal);
 
     private KafkaAdapterFactory(
         string name,
@@ -126,7 +127,7 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
     /// <inheritdoc />
     public Task<IQueueAdapter> CreateAdapter()
     {
-        IQueueAdapter adapter = new KafkaAdapter(_name, _options, _mapper, PartitionContext, _producer.Value, _dataAdapter, _deadLetters.Value, _metrics, _ownerName, _loggerFactory);
+        IQueueAdapter adapter = new KafkaAdapter(_name, _options, _mapper, PartitionContext, ReaderOf, _producer.Value, _dataAdapter, _deadLetters.Value, _metrics, _ownerName, _loggerFactory);
         return Task.FromResult(adapter);
     }
 
@@ -151,6 +152,11 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
     /// <inheritdoc />
     public void Dispose()
     {
+        foreach (var reader in _readers.Values.Where(r => r.IsValueCreated))
+        {
+            reader.Value.Dispose();
+        }
+
         _fetcher.Dispose();
         if (_producer.IsValueCreated)
         {
@@ -158,6 +164,12 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
             _producer.Value.Dispose();
         }
     }
+
+    /// <summary>The reader of a topic's partitions on this silo: one consumer for all of them, made when the first is read.</summary>
+    private KafkaTopicReader ReaderOf(string topic) =>
+        _readers.GetOrAdd(topic, t => new Lazy<KafkaTopicReader>(
+            () => new KafkaTopicReader(_options, t, $"{_ownerName}-{_name}-{t}", _loggerFactory.CreateLogger<KafkaTopicReader>()),
+            LazyThreadSafetyMode.ExecutionAndPublication)).Value;
 
     private KafkaPartitionContext PartitionContext(QueueId queue) =>
         _partitions.GetOrAdd(queue, q =>

@@ -7,14 +7,17 @@ using StreamGrains.Kafka.Tracing;
 namespace StreamGrains.Kafka.Providers;
 
 /// <summary>
-/// Reads one Kafka partition for the pulling agent that owns its queue. The partition is assigned manually (Orleans'
-/// balancer decides who reads what, not Kafka's group protocol) and reading starts at the group's committed offset,
-/// else where <see cref="KafkaStreamOptions.StartFrom"/> says. Each read takes what librdkafka already fetched, decodes
-/// it, dead-letters what cannot be decoded, and packs the rest into one container per stream.
+/// Reads one Kafka partition for the pulling agent that owns its queue, through the silo's <see cref="KafkaTopicReader"/>
+/// of its topic. The partition is assigned manually (Orleans' balancer decides who reads what, not Kafka's group
+/// protocol) and reading starts at the group's committed offset, else where <see cref="KafkaStreamOptions.StartFrom"/>
+/// says. Each read takes what the reader fetched (waiting up to <see cref="KafkaStreamOptions.ReadWaitTime"/> when
+/// nothing is there yet), decodes it, dead-letters what cannot be decoded, and packs the rest into one container per
+/// stream.
 /// </summary>
 internal sealed partial class KafkaAdapterReceiver(
     KafkaPartitionContext partition,
     KafkaTopicLayout topic,
+    KafkaTopicReader reader,
     KafkaStreamOptions options,
     IKafkaDataAdapter dataAdapter,
     KafkaDeadLetterPublisher deadLetters,
@@ -29,11 +32,10 @@ internal sealed partial class KafkaAdapterReceiver(
         new("topic", partition.Topic),
         new("partition", partition.Partition.Partition.Value),
         new("consumerGroup", options.ConsumerGroup));
-    private IConsumer<byte[]?, byte[]?>? _consumer;
+    private KafkaTopicReader? _reader;
     private Task? _commitLoop;
     private IDisposable? _lagTracking;
     private KafkaQueueCache? _cache;
-    private KafkaFetchWaiter? _waiter;
     private long _position = -1;
     private long _lastReadEnd = -1;
 
@@ -56,21 +58,11 @@ internal sealed partial class KafkaAdapterReceiver(
         using var scope = logger.BeginScope(_scope);
         _cache = partition.Cache; // made by this receiver's pulling agent just before it; closed when the receiver goes
         var tp = partition.Partition;
-        var consumer = new ConsumerBuilder<byte[]?, byte[]?>(KafkaClientConfigs.Consumer(options, $"{ownerName}-{tp.Topic}-{tp.Partition.Value}"))
-            .SetErrorHandler((_, error) => LogKafkaError(logger, tp.Topic, tp.Partition.Value, error.Code.ToString(), error.Reason))
-            .SetLogHandler((_, message) => LogKafkaLog(logger, message.Level.ToString(), message.Message))
-            .SetStatisticsHandler((_, json) => partition.Health.Observe(json, tp.Topic, tp.Partition.Value, DateTime.UtcNow))
-            .Build();
         partition.StartOwnership();
         partition.Health.Reset(DateTime.UtcNow);
-        consumer.Assign(new TopicPartitionOffset(tp, Offset.Stored));
-        if (options.ReadWaitTime > TimeSpan.Zero)
-        {
-            _waiter = new KafkaFetchWaiter($"sg:{tp.Topic}[{tp.Partition.Value}]");
-        }
-
-        _consumer = consumer;
-        partition.Checkpointer.Bind(consumer);
+        reader.Add(partition);
+        _reader = reader;
+        partition.Checkpointer.Bind(reader.Consumer);
         _lagTracking = metrics.TrackPartition(tp, () => partition.Status(DateTime.UtcNow, options.UnreadableAfter));
         partition.SetOwner(ownerName);
         _commitLoop = CommitLoopAsync(_stopping.Token);
@@ -80,51 +72,20 @@ internal sealed partial class KafkaAdapterReceiver(
 
     public async Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount, CancellationToken cancellationToken)
     {
-        if (_consumer is not { } consumer)
+        if (_reader is not { } reader)
         {
             return Nothing;
         }
 
+        var id = partition.Partition.Partition.Value;
         var limit = maxCount < 0 ? options.MaxBatchSize : Math.Min(maxCount, options.MaxBatchSize);
         var byteBudget = partition.ReadByteBudget;
-        long readBytes = 0;
-        var records = new List<ConsumeResult<byte[]?, byte[]?>>(Math.Min(limit, 256));
-        if (_waiter is not null && !cancellationToken.IsCancellationRequested)
+        var records = reader.Take(id, limit, byteBudget);
+        if (records.Count == 0 && options.ReadWaitTime > TimeSpan.Zero && !cancellationToken.IsCancellationRequested)
         {
-            // Nothing buffered: wait for the next record rather than come back a poll period later.
-            ConsumeResult<byte[]?, byte[]?>? waited;
-            var buffered = consumer.Consume(TimeSpan.Zero);
-            waited = buffered ?? await _waiter.ConsumeAsync(consumer, options.ReadWaitTime, cancellationToken).ConfigureAwait(false);
-            if (waited is null)
-            {
-                return Nothing;
-            }
-
-            records.Add(waited);
-            readBytes += (waited.Message.Key?.Length ?? 0) + (waited.Message.Value?.Length ?? 0);
-        }
-
-        while (records.Count < limit && readBytes < byteBudget)
-        {
-            ConsumeResult<byte[]?, byte[]?>? next;
-            try
-            {
-                next = consumer.Consume(TimeSpan.Zero);
-            }
-            catch (ConsumeException ex) when (records.Count > 0)
-            {
-                // Hand over what was read; the error shows again on the next read.
-                LogKafkaError(logger, partition.Topic, partition.Partition.Partition.Value, ex.Error.Code.ToString(), ex.Error.Reason);
-                break;
-            }
-
-            if (next is null)
-            {
-                break;
-            }
-
-            records.Add(next);
-            readBytes += (next.Message.Key?.Length ?? 0) + (next.Message.Value?.Length ?? 0);
+            // Nothing fetched yet: wait for the next record rather than come back a poll period later.
+            await reader.WaitAsync(id, options.ReadWaitTime, cancellationToken).ConfigureAwait(false);
+            records = reader.Take(id, limit, byteBudget);
         }
 
         if (records.Count == 0)
@@ -136,11 +97,11 @@ internal sealed partial class KafkaAdapterReceiver(
         {
             return await HandOverAsync(records).ConfigureAwait(false);
         }
-        catch (Exception) when (_consumer is not null)
+        catch (Exception)
         {
             // Nothing of this read reached the cache or the dead-letter topic for sure: read it again from its first
-            // offset rather than lose a record. Assigning works in every consumer state, where a seek may not.
-            consumer.Assign(new TopicPartitionOffset(partition.Partition, records[0].Offset));
+            // offset rather than lose a record.
+            reader.Rewind(partition, records[0].Offset);
             throw;
         }
     }
@@ -273,6 +234,11 @@ internal sealed partial class KafkaAdapterReceiver(
         finally
         {
             partition.Checkpointer.Bind(null);
+            if (Interlocked.Exchange(ref _reader, null) is { } reader)
+            {
+                reader.Remove(partition);
+            }
+
             if (partition.Owner == ownerName)
             {
                 partition.SetOwner(null);
@@ -286,12 +252,11 @@ internal sealed partial class KafkaAdapterReceiver(
 
     public void Dispose()
     {
-        _waiter?.Dispose();
         _cache?.Close();
         _lagTracking?.Dispose();
-        if (Interlocked.Exchange(ref _consumer, null) is { } consumer)
+        if (Interlocked.Exchange(ref _reader, null) is { } reader)
         {
-            consumer.Dispose();
+            reader.Remove(partition);
         }
 
         _stopping.Dispose();
@@ -338,11 +303,6 @@ internal sealed partial class KafkaAdapterReceiver(
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopped reading {Topic}[{Partition}]; committed offset {Committed}")]
     private static partial void LogStopped(ILogger logger, string topic, int partition, long committed);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka consumer of {Topic}[{Partition}]: {Code} {Reason}")]
-    private static partial void LogKafkaError(ILogger logger, string topic, int partition, string code, string reason);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "librdkafka {Level}: {Message}")]
-    private static partial void LogKafkaLog(ILogger logger, string level, string message);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not dead-letter records of {Topic}[{Partition}]; reading again from offset {Offset}")]
     private static partial void LogDeadLetterFailed(ILogger logger, Exception exception, string topic, int partition, long offset);

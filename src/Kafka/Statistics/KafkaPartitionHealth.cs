@@ -82,11 +82,15 @@ internal sealed class KafkaPartitionHealth
     /// <summary>Takes one statistics report of the consumer that reads <paramref name="topic"/>[<paramref name="partition"/>].</summary>
     public void Observe(string statisticsJson, string topic, int partition, DateTime nowUtc)
     {
-        if (Parse(statisticsJson, topic, partition) is not { } report)
+        if (Parse(statisticsJson, topic, partition) is { } report)
         {
-            return;
+            Observe(report, nowUtc);
         }
+    }
 
+    /// <summary>Takes what one statistics report says about this partition.</summary>
+    public void Observe((bool Readable, long HighWatermark, long FetchPosition) report, DateTime nowUtc)
+    {
         lock (_gate)
         {
             if (report.FetchPosition >= 0)
@@ -107,18 +111,42 @@ internal sealed class KafkaPartitionHealth
     }
 
     /// <summary>What one statistics report says about a partition, or null if it does not mention it.</summary>
-    internal static (bool Readable, long HighWatermark, long FetchPosition)? Parse(string statisticsJson, string topic, int partition)
+    internal static (bool Readable, long HighWatermark, long FetchPosition)? Parse(string statisticsJson, string topic, int partition) =>
+        ParseAll(statisticsJson, topic, [partition]).Select(p => ((bool, long, long)?)p.Report).FirstOrDefault();
+
+    /// <summary>What one statistics report says about each of <paramref name="partitions"/> that it mentions.</summary>
+    internal static List<(int Partition, (bool Readable, long HighWatermark, long FetchPosition) Report)> ParseAll(string statisticsJson, string topic, IEnumerable<int> partitions)
     {
+        var found = new List<(int, (bool, long, long))>();
         try
         {
             using var document = JsonDocument.Parse(statisticsJson);
             var root = document.RootElement;
             if (!root.TryGetProperty("topics", out var topics) || !topics.TryGetProperty(topic, out var topicStats) ||
-                !topicStats.TryGetProperty("partitions", out var partitions) ||
-                !partitions.TryGetProperty(partition.ToString(System.Globalization.CultureInfo.InvariantCulture), out var stats))
+                !topicStats.TryGetProperty("partitions", out var partitionStats))
             {
-                return null;
+                return found;
             }
+
+            foreach (var partition in partitions)
+            {
+                if (partitionStats.TryGetProperty(partition.ToString(System.Globalization.CultureInfo.InvariantCulture), out var stats))
+                {
+                    found.Add((partition, Report(root, stats)));
+                }
+            }
+
+            return found;
+        }
+        catch (JsonException)
+        {
+            return found;
+        }
+    }
+
+    private static (bool Readable, long HighWatermark, long FetchPosition) Report(JsonElement root, JsonElement stats)
+    {
+        {
 
             var leader = stats.TryGetProperty("leader", out var l) ? l.GetInt32() : -1;
             var fetchState = stats.TryGetProperty("fetch_state", out var f) ? f.GetString() : null;
@@ -138,10 +166,6 @@ internal sealed class KafkaPartitionHealth
             }
 
             return (leaderUp && fetchState == "active", high, next);
-        }
-        catch (JsonException)
-        {
-            return null;
         }
     }
 }

@@ -15,6 +15,7 @@ public sealed class KafkaAdapterReceiverTests : IDisposable
 {
     private readonly EmbeddedKafkaCluster _kafka = EmbeddedKafkaCluster.Start();
     private readonly TestMeterFactory _meters = new();
+    private readonly List<KafkaTopicReader> _readers = [];
 
     public KafkaAdapterReceiverTests()
     {
@@ -24,6 +25,7 @@ public sealed class KafkaAdapterReceiverTests : IDisposable
 
     public void Dispose()
     {
+        _readers.ForEach(r => r.Dispose());
         _meters.Dispose();
         _kafka.Dispose();
     }
@@ -80,7 +82,9 @@ public sealed class KafkaAdapterReceiverTests : IDisposable
         var adapter = new RejectingAdapter();
         var producer = new ProducerBuilder<byte[]?, byte[]?>(KafkaClientConfigs.Producer(options, "test-dlq")).Build();
         var deadLetters = new KafkaDeadLetterPublisher(producer, options, adapter, new KafkaRecordFetcher(options, "test-fetch"), metrics, NullLogger<KafkaDeadLetterPublisher>.Instance);
-        var receiver = new KafkaAdapterReceiver(partition, new KafkaTopicLayout("events", "events", 1, true), options, adapter, deadLetters, metrics, "test-silo", NullLogger<KafkaAdapterReceiver>.Instance);
+        var reader = new KafkaTopicReader(options, "events", "test-reader", NullLogger.Instance);
+        _readers.Add(reader);
+        var receiver = new KafkaAdapterReceiver(partition, new KafkaTopicLayout("events", "events", 1, true), reader, options, adapter, deadLetters, metrics, "test-silo", NullLogger<KafkaAdapterReceiver>.Instance);
         receiver.Initialize(TimeSpan.FromSeconds(5), CancellationToken.None).GetAwaiter().GetResult();
         return (receiver, partition, cache);
     }
