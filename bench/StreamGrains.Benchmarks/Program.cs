@@ -164,7 +164,9 @@ async Task<double> RawConsumerAsync(int round, bool parse, int consumers, bool l
                 BootstrapServers = kafka.BootstrapServers,
                 GroupId = topic,
                 EnableAutoCommit = false,
-                QueuedMaxMessagesKbytes = 8 * 1024,
+                // The provider's librdkafka settings (KafkaClientConfigs.Consumer), so the ceiling is the best a consumer does.
+                QueuedMaxMessagesKbytes = 32 * 1024,
+                QueuedMinMessages = 1_000_000,
                 FetchWaitMaxMs = 50,
             }).Build();
             consumer.Assign(assigned.Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));

@@ -31,10 +31,10 @@ public sealed class ProviderFailureTests
             producer.Produce(KafkaTestCluster.Namespace, KafkaTestCluster.Event($"card-{i % 100:D3}", i)); // waits in the producer
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        Assert.Equal(HealthStatus.Unhealthy, (await health.CheckHealthAsync(context)).Status);
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        Assert.Equal(HealthStatus.Unhealthy, (await health.CheckHealthAsync(context)).Status);
+        await KafkaTestCluster.WaitUntilAsync(
+            () => health.CheckHealthAsync(context).GetAwaiter().GetResult().Status == HealthStatus.Unhealthy,
+            TimeSpan.FromSeconds(30),
+            () => "the health check did not turn unhealthy while the broker was down");
 
         test.Kafka.SetBrokerUp(-1);
         Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(60)));

@@ -33,8 +33,12 @@ internal static class KafkaClientConfigs
         config.EnableAutoOffsetStore = false;
         config.AutoOffsetReset = options.StartFrom;
         config.EnablePartitionEof = false;
-        // Bound what librdkafka prefetches per partition: with the cache's own bound, memory stays bounded.
-        config.QueuedMaxMessagesKbytes ??= 8 * 1024;
+        // One consumer reads all of a silo's partitions of a topic: bound what librdkafka prefetches for all of them
+        // (with the partitions' buffers and caches, memory stays bounded), and let it keep fetching until that bound
+        // rather than stop at its default 100,000 queued records (measured: a single consumer on the embedded broker
+        // reads 1.5 million records a second this way, 240,000 with librdkafka's defaults, 140,000 with 8 MiB).
+        config.QueuedMaxMessagesKbytes ??= 32 * 1024;
+        config.QueuedMinMessages ??= 1_000_000;
         // fetch.wait.max.ms stays librdkafka's (500 ms): a broker answers a fetch as soon as a record arrives, so it
         // costs no latency and keeps idle consumers quiet. (librdkafka's mock cluster answers only when the wait is
         // over: whoever runs on it sets a short wait, as the silo does for its embedded broker.)
