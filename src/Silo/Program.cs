@@ -1,6 +1,12 @@
 using StreamGrains.Silo.Hosting;
 using StreamGrains.Silo.Kafka;
 
+if (args.Length > 0 && args[0] == "migrate")
+{
+    // Only bring PostgreSQL to this build's schema, then stop: for deployments that migrate before rolling silos out.
+    return await StreamGrainsSilo.MigrateAsync(args[1..]);
+}
+
 WebApplication app;
 try
 {

@@ -19,6 +19,7 @@ internal sealed class KafkaAdapter(
     IProducer<byte[]?, byte[]?> producer,
     IKafkaDataAdapter dataAdapter,
     KafkaDeadLetterPublisher deadLetters,
+    IReadOnlyList<Observers.IKafkaReadObserver> observers,
     KafkaStreamMetrics metrics,
     string ownerName,
     ILoggerFactory loggerFactory) : IQueueAdapter
@@ -68,6 +69,6 @@ internal sealed class KafkaAdapter(
     {
         var partition = partitions(queueId);
         var topic = mapper.Topics.Single(t => t.Topic == partition.Topic);
-        return new KafkaAdapterReceiver(partition, topic, readers(topic.Topic), options, dataAdapter, deadLetters, metrics, ownerName, loggerFactory.CreateLogger<KafkaAdapterReceiver>());
+        return new KafkaAdapterReceiver(partition, topic, readers(topic.Topic), options, dataAdapter, deadLetters, observers, metrics, ownerName, loggerFactory.CreateLogger<KafkaAdapterReceiver>());
     }
 }

@@ -19,6 +19,7 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
     private readonly KafkaStreamOptions _options;
     private readonly IKafkaDataAdapter _dataAdapter;
     private readonly IKafkaCommitGate[] _gates;
+    private readonly Observers.IKafkaReadObserver[] _observers;
     private readonly KafkaStreamMetrics _metrics;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
@@ -37,6 +38,7 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
         KafkaQueueCacheOptions cacheOptions,
         IKafkaDataAdapter dataAdapter,
         IEnumerable<IKafkaCommitGate> gates,
+        IEnumerable<Observers.IKafkaReadObserver> observers,
         KafkaStreamMetrics metrics,
         KafkaDeliveryErrors errors,
         TimeSpan maxEventDeliveryTime,
@@ -48,6 +50,7 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
         _options = options;
         _dataAdapter = dataAdapter;
         _gates = gates.ToArray();
+        _observers = observers.ToArray();
         _metrics = metrics;
         _ownerName = ownerName;
         _loggerFactory = loggerFactory;
@@ -114,6 +117,7 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
             cacheOptions,
             dataAdapter,
             services.GetServices<IKafkaCommitGate>(),
+            services.GetServices<Observers.IKafkaReadObserver>(),
             services.GetRequiredService<KafkaStreamMetrics>(),
             services.GetService<KafkaDeliveryErrors>() ?? new KafkaDeliveryErrors(),
             services.GetOptionsByName<StreamPullingAgentOptions>(name).MaxEventDeliveryTime,
@@ -127,7 +131,7 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
     /// <inheritdoc />
     public Task<IQueueAdapter> CreateAdapter()
     {
-        IQueueAdapter adapter = new KafkaAdapter(_name, _options, _mapper, PartitionContext, ReaderOf, _producer.Value, _dataAdapter, _deadLetters.Value, _metrics, _ownerName, _loggerFactory);
+        IQueueAdapter adapter = new KafkaAdapter(_name, _options, _mapper, PartitionContext, ReaderOf, _producer.Value, _dataAdapter, _deadLetters.Value, _observers, _metrics, _ownerName, _loggerFactory);
         return Task.FromResult(adapter);
     }
 

@@ -21,6 +21,7 @@ internal sealed partial class KafkaAdapterReceiver(
     KafkaStreamOptions options,
     IKafkaDataAdapter dataAdapter,
     KafkaDeadLetterPublisher deadLetters,
+    IReadOnlyList<Observers.IKafkaReadObserver> observers,
     KafkaStreamMetrics metrics,
     string ownerName,
     ILogger<KafkaAdapterReceiver> logger) : IQueueAdapterReceiver, IDisposable
@@ -113,6 +114,7 @@ internal sealed partial class KafkaAdapterReceiver(
         long bytes = 0;
         var streams = new Dictionary<string, (List<object> Events, List<long> Offsets, long LastTimestampMs, List<string?>? TraceParents, long Bytes)>(StringComparer.Ordinal);
         List<(KafkaInboundRecord, string, string)>? rejected = null;
+        var observed = observers.Count > 0 ? new List<Observers.KafkaObservedRecord>(records.Count) : null;
         foreach (var record in records)
         {
             var message = record.Message;
@@ -158,6 +160,7 @@ internal sealed partial class KafkaAdapterReceiver(
 
             stream.Events.Add(decoded.Event!);
             stream.Offsets.Add(record.Offset.Value);
+            observed?.Add(new Observers.KafkaObservedRecord(record.Offset.Value, message.Timestamp, decoded.StreamKey!, decoded.Event!));
             stream.Bytes += size;
             stream.LastTimestampMs = message.Timestamp.UnixTimestampMs;
             stream.TraceParents?.Add(receive?.Id);
@@ -179,6 +182,15 @@ internal sealed partial class KafkaAdapterReceiver(
                 // The caller reads this batch again from its first offset: nothing is lost.
                 LogDeadLetterFailed(logger, ex, topic.Topic, first.Partition.Value, first.Offset.Value);
                 throw;
+            }
+        }
+
+        if (observed is { Count: > 0 })
+        {
+            // Before the cache: an observer holding commits back (the archive) has seen every record first.
+            foreach (var observer in observers)
+            {
+                await observer.OnReadAsync(partition.Partition, observed, _stopping.Token).ConfigureAwait(false);
             }
         }
 

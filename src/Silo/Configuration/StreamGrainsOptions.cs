@@ -20,6 +20,28 @@ public sealed class StreamGrainsOptions
 
     /// <summary>OpenTelemetry: metrics, traces and logs.</summary>
     public TelemetrySettings Telemetry { get; set; } = new();
+
+    /// <summary>The event archive in PostgreSQL (with <c>Storage:Kind</c> <c>Postgres</c>).</summary>
+    public ArchiveSettings Archive { get; set; } = new();
+}
+
+/// <summary>The <c>StreamGrains:Archive</c> section.</summary>
+public sealed class ArchiveSettings
+{
+    /// <summary>Archive every valid event in the <c>events</c> table (only with PostgreSQL storage).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How long events stay in the archive, by event time; <c>00:00:00</c> keeps them for ever.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>A batch is written once it holds this many events...</summary>
+    public int BatchRows { get; set; } = 10_000;
+
+    /// <summary>...or once its first event waited this long.</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Events read but not yet archived, at most, per silo: past it, reading waits for the archive.</summary>
+    public int MaxPendingRows { get; set; } = 200_000;
 }
 
 /// <summary>The <c>StreamGrains:Telemetry</c> section.</summary>
@@ -134,15 +156,33 @@ public sealed class KafkaSettings
 /// <summary>The kinds of grain storage.</summary>
 public enum StorageKind
 {
-    /// <summary>In-memory grain storage: state is lost when a silo stops (development and demos).</summary>
+    /// <summary>In-memory grain storage and localhost clustering: state is lost when a silo stops (development and demos).</summary>
     Memory,
+
+    /// <summary>
+    /// PostgreSQL (<c>ConnectionStrings:StreamGrains</c>): Orleans clustering, grain state, pub-sub state and reminders,
+    /// and the event archive.
+    /// </summary>
+    Postgres,
 }
 
 /// <summary>The <c>StreamGrains:Storage</c> section.</summary>
 public sealed class StorageSettings
 {
-    /// <summary>The kind of grain storage, as configured (validated against <see cref="StorageKind"/>).</summary>
+    /// <summary>The name of the connection string PostgreSQL storage uses: <c>ConnectionStrings:StreamGrains</c>.</summary>
+    public const string ConnectionStringName = "StreamGrains";
+
+    /// <summary>The kind of grain storage, as configured (validated against <see cref="StorageKind"/>, without regard to case).</summary>
     public string Kind { get; set; } = nameof(StorageKind.Memory);
+
+    /// <summary>Bring the database to this build's schema when the silo starts (else run <c>migrate</c> first).</summary>
+    public bool MigrateOnStart { get; set; } = true;
+
+    /// <summary>How long PostgreSQL may take to answer when the silo starts.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The kind, parsed.</summary>
+    public StorageKind ParsedKind => Enum.TryParse<StorageKind>(Kind, ignoreCase: true, out var kind) ? kind : StorageKind.Memory;
 }
 
 /// <summary>The <c>StreamGrains:Cluster</c> section.</summary>
@@ -164,6 +204,12 @@ public sealed class ClusterSettings
     /// Localhost clustering: the silo port of the primary silo that other silos join. Empty: this silo is the primary.
     /// </summary>
     public int? PrimarySiloPort { get; set; }
+
+    /// <summary>
+    /// With PostgreSQL clustering: the IP address other silos and clients reach this silo at. Empty: this machine's
+    /// first IPv4 address; <c>127.0.0.1</c> for silos that all run on one machine.
+    /// </summary>
+    public string? AdvertisedAddress { get; set; }
 }
 
 /// <summary>The <c>StreamGrains:Demo</c> section.</summary>

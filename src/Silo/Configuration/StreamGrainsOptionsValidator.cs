@@ -11,7 +11,10 @@ internal sealed class StreamGrainsOptionsValidator : IValidateOptions<StreamGrai
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
-    public static IReadOnlyList<string> Errors(StreamGrainsOptions options)
+    public static IReadOnlyList<string> Errors(StreamGrainsOptions options) => Errors(options, connectionString: null, checkConnectionString: false);
+
+    /// <summary>Every problem of the options, including a PostgreSQL storage without its connection string.</summary>
+    public static IReadOnlyList<string> Errors(StreamGrainsOptions options, string? connectionString, bool checkConnectionString = true)
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = new List<string>();
@@ -50,7 +53,32 @@ internal sealed class StreamGrainsOptionsValidator : IValidateOptions<StreamGrai
             "Storage:Kind",
             $"'{options.Storage.Kind}' is not a storage kind; use one of: {string.Join(", ", Enum.GetNames<StorageKind>())}.");
 
+        if (checkConnectionString && options.Storage.ParsedKind == StorageKind.Postgres && string.IsNullOrWhiteSpace(connectionString))
+        {
+            errors.Add($"ConnectionStrings:{StorageSettings.ConnectionStringName}: required with {StreamGrainsOptions.SectionName}:Storage:Kind Postgres (e.g. --ConnectionStrings:{StorageSettings.ConnectionStringName} \"Host=localhost;Port=5432;Username=streamgrains;Database=streamgrains\").");
+        }
+
+        if (checkConnectionString && !string.IsNullOrWhiteSpace(connectionString))
+        {
+            try
+            {
+                _ = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+            }
+            catch (ArgumentException ex)
+            {
+                errors.Add($"ConnectionStrings:{StorageSettings.ConnectionStringName}: not a PostgreSQL connection string ({ex.Message}).");
+            }
+        }
+
+        Require(options.Storage.ConnectTimeout >= TimeSpan.FromSeconds(1) && options.Storage.ConnectTimeout <= TimeSpan.FromMinutes(5), "Storage:ConnectTimeout", $"must be between 00:00:01 and 00:05:00, was {options.Storage.ConnectTimeout}.");
+        var archive = options.Archive;
+        Require(archive.Retention >= TimeSpan.Zero, "Archive:Retention", $"must not be negative, was {archive.Retention}.");
+        Require(archive.BatchRows is >= 1 and <= 1_000_000, "Archive:BatchRows", $"must be between 1 and 1000000, was {archive.BatchRows}.");
+        Require(archive.FlushInterval >= TimeSpan.FromMilliseconds(1) && archive.FlushInterval <= TimeSpan.FromMinutes(1), "Archive:FlushInterval", $"must be between 00:00:00.001 and 00:01:00, was {archive.FlushInterval}.");
+        Require(archive.MaxPendingRows >= archive.BatchRows, "Archive:MaxPendingRows", $"must be at least Archive:BatchRows ({archive.BatchRows}), was {archive.MaxPendingRows}.");
+
         var cluster = options.Cluster;
+        Require(string.IsNullOrWhiteSpace(cluster.AdvertisedAddress) || System.Net.IPAddress.TryParse(cluster.AdvertisedAddress, out _), "Cluster:AdvertisedAddress", $"'{cluster.AdvertisedAddress}' is not an IP address.");
         Require(!string.IsNullOrWhiteSpace(cluster.ClusterId), "Cluster:ClusterId", "must not be empty.");
         Require(!string.IsNullOrWhiteSpace(cluster.ServiceId), "Cluster:ServiceId", "must not be empty.");
         Require(IsPort(cluster.SiloPort), "Cluster:SiloPort", $"must be a port between 1 and 65535, was {cluster.SiloPort}.");

@@ -7,13 +7,18 @@ using Orleans.Streams;
 using StreamGrains.Events;
 using StreamGrains.Kafka;
 using Microsoft.AspNetCore.Routing;
+using StreamGrains.Kafka.Checkpointing;
 using StreamGrains.Kafka.Health;
+using StreamGrains.Kafka.Observers;
+using StreamGrains.Storage;
+using StreamGrains.Storage.Archive;
 using StreamGrains.Kafka.Hosting;
 using StreamGrains.Silo.Api;
 using StreamGrains.Silo.Configuration;
 using StreamGrains.Silo.Demo;
 using StreamGrains.Silo.Health;
 using StreamGrains.Silo.Kafka;
+using StreamGrains.Silo.Storage;
 
 namespace StreamGrains.Silo.Hosting;
 
@@ -42,6 +47,15 @@ internal static class StreamGrainsSilo
             throw new ConfigurationException(portErrors);
         }
 
+        var postgres = options.Storage.ParsedKind == StorageKind.Postgres
+            ? PostgresStorage.Open(builder.Configuration.GetConnectionString(StorageSettings.ConnectionStringName)!, options.Storage)
+            : null;
+        if (postgres is not null)
+        {
+            builder.Services.AddSingleton(postgres.DataSource);
+            builder.Services.AddSingleton<PostgresMigrator>();
+        }
+
         var kafka = KafkaEnvironment.Create(options);
         if (StartupChecks.KafkaProblems(kafka, options.Kafka.ConnectTimeout) is { Count: > 0 } kafkaErrors)
         {
@@ -59,10 +73,27 @@ internal static class StreamGrainsSilo
             TimeSpan.FromSeconds(2),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<KafkaStreamHealthCheck>()));
         builder.Services.AddSingleton<KafkaPartitionsHealthCheck>();
-        builder.Services.AddHealthChecks()
+        var health = builder.Services.AddHealthChecks()
             .AddCheck<SiloReadiness>("orleans-silo", tags: ["ready"])
             .AddCheck<KafkaStreamHealthCheck>("kafka", tags: ["ready"])
             .AddCheck<KafkaPartitionsHealthCheck>("kafka-partitions", tags: ["ready"]);
+        if (postgres is not null && options.Archive.Enabled)
+        {
+            builder.Services.AddSingleton(new EventArchiveOptions
+            {
+                BatchRows = options.Archive.BatchRows,
+                FlushInterval = options.Archive.FlushInterval,
+                MaxPendingRows = options.Archive.MaxPendingRows,
+                Retention = options.Archive.Retention,
+            });
+            builder.Services.AddSingleton<EventArchive>();
+            builder.Services.AddSingleton<IKafkaReadObserver>(sp => sp.GetRequiredService<EventArchive>());
+            builder.Services.AddSingleton<IKafkaCommitGate>(sp => sp.GetRequiredService<EventArchive>());
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<EventArchive>());
+            builder.Services.AddSingleton<EventArchiveReader>();
+            builder.Services.AddSingleton<EventArchiveHealthCheck>();
+            health.AddCheck<EventArchiveHealthCheck>("archive", tags: ["ready"]);
+        }
 
         builder.UseOrleans(silo => ConfigureSilo(silo, options, kafka));
 
@@ -84,10 +115,39 @@ internal static class StreamGrainsSilo
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = HealthResponses.WriteAsync })
             .WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         app.MapInfoEndpoints();
+        app.MapEventEndpoints();
         app.MapStreamGrainsTelemetry(options.Telemetry);
         app.MapOrleansDashboard(routePrefix: "/dashboard");
         app.MapGet("/", () => Results.Redirect("/dashboard/")).ExcludeFromDescription();
         return app;
+    }
+
+    /// <summary>The <c>migrate</c> command: applies the schema migrations to <c>ConnectionStrings:StreamGrains</c> and stops.</summary>
+    /// <returns>The process exit code: 0, or 2 with the reason on standard error.</returns>
+    public static async Task<int> MigrateAsync(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Configuration.AddCommandLine(args, CommandLineSwitches.Mappings);
+        var connectionString = builder.Configuration.GetConnectionString(StorageSettings.ConnectionStringName);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            await Console.Error.WriteLineAsync($"Invalid configuration: ConnectionStrings:{StorageSettings.ConnectionStringName}: required to migrate (e.g. --ConnectionStrings:{StorageSettings.ConnectionStringName} \"Host=localhost;Port=5432;Username=streamgrains;Database=streamgrains\").").ConfigureAwait(false);
+            return 2;
+        }
+
+        try
+        {
+            var storage = PostgresStorage.Open(connectionString, new StorageSettings { MigrateOnStart = true });
+            await using var dataSource = storage.DataSource;
+            var version = await new PostgresMigrator(dataSource, StartupLog.Factory.CreateLogger<PostgresMigrator>()).CurrentVersionAsync().ConfigureAwait(false);
+            Console.WriteLine($"The database at {PostgresStorage.Describe(connectionString)} is at schema version {version}.");
+            return 0;
+        }
+        catch (ConfigurationException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message).ConfigureAwait(false);
+            return 2;
+        }
     }
 
     /// <summary>Binds and validates the <c>StreamGrains</c> section before anything starts.</summary>
@@ -107,7 +167,9 @@ internal static class StreamGrainsSilo
         var commandLineKeys = configuration is IConfigurationRoot root
             ? root.Providers.OfType<Microsoft.Extensions.Configuration.CommandLine.CommandLineConfigurationProvider>().SelectMany(p => p.GetChildKeys([], null))
             : [];
-        var errors = UnknownSettings.Find(configuration, commandLineKeys).Concat(StreamGrainsOptionsValidator.Errors(options)).ToList();
+        var errors = UnknownSettings.Find(configuration, commandLineKeys)
+            .Concat(StreamGrainsOptionsValidator.Errors(options, configuration.GetConnectionString(StorageSettings.ConnectionStringName)))
+            .ToList();
         return errors.Count == 0 ? options : throw new ConfigurationException(errors);
     }
 
@@ -119,8 +181,7 @@ internal static class StreamGrainsSilo
         silo.Services.AddKeyedSingleton<TimeProvider>(TimeProviderNames.Membership, new ProcessClock());
 
         var cluster = options.Cluster;
-        var primary = cluster.PrimarySiloPort is { } primaryPort ? new IPEndPoint(IPAddress.Loopback, primaryPort) : null;
-        silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, primary, cluster.ServiceId, cluster.ClusterId);
+        var connectionString = silo.Configuration.GetConnectionString(StorageSettings.ConnectionStringName);
         silo.Configure<ClusterMembershipOptions>(membership =>
         {
             // Notice a dead silo within seconds rather than a minute: partitions move sooner.
@@ -128,11 +189,51 @@ internal static class StreamGrainsSilo
             membership.NumMissedProbesLimit = 3;
         });
 
-        switch (Enum.Parse<StorageKind>(options.Storage.Kind, ignoreCase: true))
+        switch (options.Storage.ParsedKind)
         {
-            case StorageKind.Memory:
+            case StorageKind.Postgres:
+                // Silos on any host find each other through the membership table; state and reminders live beside it.
+                silo.Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = cluster.ClusterId;
+                    o.ServiceId = cluster.ServiceId;
+                });
+                if (string.IsNullOrWhiteSpace(cluster.AdvertisedAddress))
+                {
+                    silo.ConfigureEndpoints(cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
+                }
+                else
+                {
+                    silo.ConfigureEndpoints(IPAddress.Parse(cluster.AdvertisedAddress), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
+                }
+
+                silo.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = PostgresStorage.Invariant;
+                    o.ConnectionString = connectionString;
+                });
+                silo.AddAdoNetGrainStorageAsDefault(o =>
+                {
+                    o.Invariant = PostgresStorage.Invariant;
+                    o.ConnectionString = connectionString;
+                });
+                silo.AddAdoNetGrainStorage("PubSubStore", o =>
+                {
+                    o.Invariant = PostgresStorage.Invariant;
+                    o.ConnectionString = connectionString;
+                });
+                silo.UseAdoNetReminderService(o =>
+                {
+                    o.Invariant = PostgresStorage.Invariant;
+                    o.ConnectionString = connectionString;
+                });
+                break;
+            default:
+                var primary = cluster.PrimarySiloPort is { } primaryPort ? new IPEndPoint(IPAddress.Loopback, primaryPort) : null;
+                silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, primary, cluster.ServiceId, cluster.ClusterId);
                 silo.AddMemoryGrainStorageAsDefault();
                 silo.AddMemoryGrainStorage("PubSubStore");
+                silo.UseInMemoryReminderService();
                 break;
         }
 

@@ -84,7 +84,7 @@ public sealed class KafkaAdapterReceiverTests : IDisposable
         var deadLetters = new KafkaDeadLetterPublisher(producer, options, adapter, new KafkaRecordFetcher(options, "test-fetch"), metrics, NullLogger<KafkaDeadLetterPublisher>.Instance);
         var reader = new KafkaTopicReader(options, "events", "test-reader", NullLogger.Instance);
         _readers.Add(reader);
-        var receiver = new KafkaAdapterReceiver(partition, new KafkaTopicLayout("events", "events", 1, true), reader, options, adapter, deadLetters, metrics, "test-silo", NullLogger<KafkaAdapterReceiver>.Instance);
+        var receiver = new KafkaAdapterReceiver(partition, new KafkaTopicLayout("events", "events", 1, true), reader, options, adapter, deadLetters, [], metrics, "test-silo", NullLogger<KafkaAdapterReceiver>.Instance);
         receiver.Initialize(TimeSpan.FromSeconds(5), CancellationToken.None).GetAwaiter().GetResult();
         return (receiver, partition, cache);
     }

@@ -1,14 +1,14 @@
 -- 0002_orleans_clustering.sql
 --
--- Provides the membership (clustering) tables, functions and the nine queries that
--- Microsoft.Orleans.Clustering.AdoNet asks OrleansQuery for.
+-- Provides the membership (clustering) tables, functions, the nine queries that
+-- Microsoft.Orleans.Clustering.AdoNet requires in OrleansQuery and the one it uses when present.
 -- Written for StreamGrains against the query contract of Orleans 10.4.2. Requires
 -- 0001_orleans_main.sql. Idempotent: safe to run any number of times. Plain SQL for PostgreSQL 15.
 --
 -- Parameters Orleans binds (by name): DeploymentId (the cluster id, text), Address (IP text),
--- Port, Generation, Status (SiloStatus as int; Active = 3), ProxyPort (int), SiloName, HostName,
--- SuspectTimes (text or NULL), StartTime and IAmAliveTime (UTC, sent as timestamptz), and
--- Version (the table version ETag, int).
+-- Port, Generation, Status (SiloStatus as int; Active = 3, Dead = 6), ProxyPort (int), SiloName,
+-- HostName, SuspectTimes (text or NULL), StartTime and IAmAliveTime (UTC, sent as timestamptz),
+-- and Version (the table version ETag, int).
 
 -- One row per cluster. Version is the membership table version; Orleans orders versions
 -- with '>', so it only ever grows by one (no wrap-around here).
@@ -266,6 +266,7 @@ VALUES
 ),
 -- Removes rows of silos that are not Active (3) and have shown no sign of life (neither a
 -- start nor a heartbeat) since @IAmAliveTime. The table version is deliberately not bumped.
+-- Orleans 10.4.2 requires this key but runs it only when CleanupDefunctSiloEntryKey is absent.
 (
     'CleanupDefunctSiloEntriesKey',
     $q$
@@ -273,6 +274,26 @@ VALUES
     WHERE DeploymentId = @DeploymentId
       AND Status <> 3
       AND GREATEST(IAmAliveTime, StartTime) < @IAmAliveTime;
+    $q$
+),
+-- Optional key: when it is present, Orleans 10.4.2 uses it instead of the query above. Orleans
+-- reads all rows itself, picks the Dead (6) silos whose start, heartbeat and suspicion votes
+-- all lie before the cutoff, and sends each one back with the values it read (no Status, no
+-- cutoff). The row goes only if none of those values changed since that read. Orleans sends
+-- an empty SuspectTimes ('') back as NULL, hence the COALESCE on both sides. The table version
+-- is deliberately not bumped.
+(
+    'CleanupDefunctSiloEntryKey',
+    $q$
+    DELETE FROM OrleansMembershipTable
+    WHERE DeploymentId = @DeploymentId
+      AND Address = @Address
+      AND Port = @Port
+      AND Generation = @Generation
+      AND Status = 6
+      AND StartTime = @StartTime
+      AND IAmAliveTime = @IAmAliveTime
+      AND COALESCE(SuspectTimes, '') = COALESCE(@SuspectTimes, '');
     $q$
 )
 ON CONFLICT (QueryKey) DO UPDATE SET QueryText = EXCLUDED.QueryText;

@@ -1,0 +1,382 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Confluent.Kafka;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+using StreamGrains.Events;
+using StreamGrains.Kafka.Checkpointing;
+using StreamGrains.Kafka.Observers;
+
+namespace StreamGrains.Storage.Archive;
+
+/// <summary>
+/// Archives every valid event this silo reads into the PostgreSQL table <c>events</c>, in micro-batches written with
+/// binary COPY, idempotent on (topic, partition, offset). It sees the events on the provider's read path
+/// (<see cref="IKafkaReadObserver"/>) and holds each partition's commits back to the first event not yet in the table
+/// (<see cref="IKafkaCommitGate"/>): an offset is committed only once its event is archived, so neither a silo crash
+/// nor PostgreSQL going away loses an event, and a replay writes nothing twice.
+/// </summary>
+/// <remarks>
+/// A batch that cannot be written is written again, with back-off, for as long as it takes; meanwhile reading waits once
+/// <see cref="EventArchiveOptions.MaxPendingRows"/> rows are pending, and the health check says the archive is failing.
+/// </remarks>
+public sealed partial class EventArchive : BackgroundService, IKafkaReadObserver, IKafkaCommitGate
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly EventArchiveOptions _options;
+    private readonly ILogger<EventArchive> _logger;
+    private readonly TimeProvider _time;
+    private readonly Channel<Chunk> _chunks = Channel.CreateUnbounded<Chunk>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<TopicPartition, Queue<Chunk>> _pending = [];
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _room = new(0);
+    private long _pendingRows;
+    private DateTimeOffset? _failingSince;
+    private string? _lastError;
+
+    /// <summary>Creates the archive.</summary>
+    /// <param name="dataSource">The platform's PostgreSQL.</param>
+    /// <param name="options">How it writes and keeps events.</param>
+    /// <param name="meterFactory">For its metrics.</param>
+    /// <param name="logger">The logger.</param>
+    /// <param name="time">The clock (null: the system's).</param>
+    public EventArchive(NpgsqlDataSource dataSource, EventArchiveOptions options, System.Diagnostics.Metrics.IMeterFactory meterFactory, ILogger<EventArchive> logger, TimeProvider? time = null)
+    {
+        _dataSource = dataSource;
+        _options = options;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+        Metrics = new EventArchiveMetrics(meterFactory, () => Interlocked.Read(ref _pendingRows));
+    }
+
+    /// <summary>The archive's instruments.</summary>
+    public EventArchiveMetrics Metrics { get; }
+
+    /// <summary>Events read but not yet in the table.</summary>
+    public long PendingRows => Interlocked.Read(ref _pendingRows);
+
+    /// <summary>Since when writes fail, and why; null while they succeed.</summary>
+    public (DateTimeOffset Since, string Error)? Failing
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _failingSince is { } since ? (since, _lastError ?? string.Empty) : null;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask OnReadAsync(TopicPartition partition, IReadOnlyList<KafkaObservedRecord> records, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(partition);
+        ArgumentNullException.ThrowIfNull(records);
+        var events = new List<KafkaObservedRecord>(records.Count);
+        foreach (var record in records)
+        {
+            if (record.Event is StreamEvent)
+            {
+                events.Add(record);
+            }
+        }
+
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        // Reading waits while too much is pending (PostgreSQL slow or away): memory stays bounded.
+        while (Interlocked.Read(ref _pendingRows) >= _options.MaxPendingRows)
+        {
+            await _room.WaitAsync(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+        }
+
+        var chunk = new Chunk(partition, events);
+        lock (_gate)
+        {
+            if (!_pending.TryGetValue(partition, out var queue))
+            {
+                _pending[partition] = queue = new Queue<Chunk>();
+            }
+
+            queue.Enqueue(chunk);
+        }
+
+        Interlocked.Add(ref _pendingRows, events.Count);
+        _chunks.Writer.TryWrite(chunk);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<long> GetCommittableOffsetAsync(TopicPartition partition, long deliveredOffset, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            // Chunks of a partition are archived in the order they were read: the first one pending is where the
+            // partition's archive stands.
+            return ValueTask.FromResult(_pending.TryGetValue(partition, out var queue) && queue.Count > 0
+                ? Math.Min(deliveredOffset, queue.Peek().FirstOffset)
+                : deliveredOffset);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var retention = RetainAsync(stoppingToken);
+        var batch = new List<Chunk>();
+        try
+        {
+            while (await _chunks.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+            {
+                // Gather a batch: up to BatchRows rows, or what arrived within FlushInterval of its first chunk.
+                batch.Clear();
+                var rows = 0;
+                var deadline = Stopwatch.GetTimestamp() + (long)(_options.FlushInterval.TotalSeconds * Stopwatch.Frequency);
+                while (rows < _options.BatchRows)
+                {
+                    if (_chunks.Reader.TryRead(out var chunk))
+                    {
+                        batch.Add(chunk);
+                        rows += chunk.Records.Count;
+                        continue;
+                    }
+
+                    var left = deadline - Stopwatch.GetTimestamp();
+                    if (left <= 0)
+                    {
+                        break;
+                    }
+
+                    using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                    wait.CancelAfter(TimeSpan.FromSeconds((double)left / Stopwatch.Frequency));
+                    try
+                    {
+                        await _chunks.Reader.WaitToReadAsync(wait.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
+                }
+
+                await WriteUntilDoneAsync(batch, rows, stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Pending rows stay unarchived and their offsets uncommitted: the next owner reads them again.
+        }
+
+        await retention.ConfigureAwait(false);
+    }
+
+    private async Task WriteUntilDoneAsync(List<Chunk> batch, int rows, CancellationToken stoppingToken)
+    {
+        var delay = _options.RetryDelay;
+        while (true)
+        {
+            var watch = Stopwatch.StartNew();
+            try
+            {
+                await WriteAsync(batch, stoppingToken).ConfigureAwait(false);
+                var newest = batch.Max(c => c.Records[^1].Timestamp.UnixTimestampMs);
+                Metrics.Written(rows, watch.Elapsed.TotalMilliseconds, (_time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(newest)).TotalMilliseconds);
+                lock (_gate)
+                {
+                    if (_failingSince is not null)
+                    {
+                        LogRecovered(_logger, _time.GetUtcNow() - _failingSince.Value);
+                    }
+
+                    _failingSince = null;
+                    _lastError = null;
+                    foreach (var chunk in batch)
+                    {
+                        // Each chunk is the oldest pending one of its partition: batches take chunks in read order.
+                        if (_pending.TryGetValue(chunk.Partition, out var queue) && queue.Count > 0 && ReferenceEquals(queue.Peek(), chunk))
+                        {
+                            queue.Dequeue();
+                        }
+                    }
+                }
+
+                Interlocked.Add(ref _pendingRows, -rows);
+                if (_room.CurrentCount == 0)
+                {
+                    _room.Release(); // wakes a read that waits for room
+                }
+
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
+            {
+                Metrics.Failed();
+                lock (_gate)
+                {
+                    _failingSince ??= _time.GetUtcNow();
+                    _lastError = ex.Message;
+                }
+
+                LogWriteFailed(_logger, ex, rows, delay.TotalMilliseconds);
+                await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.RetryDelay.Ticks * 10));
+            }
+        }
+    }
+
+    private async Task WriteAsync(List<Chunk> batch, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var stage = new NpgsqlCommand(
+            "CREATE TEMP TABLE IF NOT EXISTS events_stage (LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+            connection,
+            transaction))
+        {
+            await stage.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            "COPY events_stage (topic, partition, \"offset\", id, entity, type, ts, value, attrs, kafka_ts) FROM STDIN (FORMAT BINARY)",
+            cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var chunk in batch)
+            {
+                foreach (var record in chunk.Records)
+                {
+                    var evt = (StreamEvent)record.Event;
+                    await copy.StartRowAsync(cancellationToken).ConfigureAwait(false);
+                    await copy.WriteAsync(chunk.Partition.Topic, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await copy.WriteAsync(chunk.Partition.Partition.Value, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+                    await copy.WriteAsync(record.Offset, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+                    await WriteNullableAsync(copy, evt.Id, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await copy.WriteAsync(evt.Entity, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await copy.WriteAsync(evt.Type, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await copy.WriteAsync(evt.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
+                    if (evt.Value is { } value)
+                    {
+                        await copy.WriteAsync(value, NpgsqlDbType.Double, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await copy.WriteNullAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    await WriteNullableAsync(copy, evt.Attributes.Count == 0 ? null : AttributesJson(evt), NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
+                    await copy.WriteAsync(DateTimeOffset.FromUnixTimeMilliseconds(record.Timestamp.UnixTimestampMs).UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var insert = new NpgsqlCommand(
+            """
+            INSERT INTO events (topic, partition, "offset", id, entity, type, ts, value, attrs, kafka_ts)
+            SELECT topic, partition, "offset", id, entity, type, ts, value, attrs, kafka_ts FROM events_stage
+            ON CONFLICT (topic, partition, "offset") DO NOTHING
+            """,
+            connection,
+            transaction))
+        {
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes events older than the retention, a few thousand rows at a time.</summary>
+    private async Task RetainAsync(CancellationToken stoppingToken)
+    {
+        if (_options.Retention <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    var cutoff = _time.GetUtcNow() - _options.Retention;
+                    int deleted;
+                    do
+                    {
+                        await using var connection = await _dataSource.OpenConnectionAsync(stoppingToken).ConfigureAwait(false);
+                        await using var delete = new NpgsqlCommand(
+                            "DELETE FROM events WHERE ctid IN (SELECT ctid FROM events WHERE ts < @cutoff LIMIT 5000)",
+                            connection);
+                        delete.Parameters.AddWithValue("cutoff", cutoff.UtcDateTime);
+                        deleted = await delete.ExecuteNonQueryAsync(stoppingToken).ConfigureAwait(false);
+                    }
+                    while (deleted > 0);
+                }
+                catch (NpgsqlException ex)
+                {
+                    LogRetentionFailed(_logger, ex);
+                }
+
+                await Task.Delay(_options.RetentionCheckInterval, stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static ValueTask WriteNullableAsync(NpgsqlBinaryImporter copy, string? value, NpgsqlDbType type, CancellationToken cancellationToken) =>
+        value is null ? new ValueTask(copy.WriteNullAsync(cancellationToken)) : new ValueTask(copy.WriteAsync(value, type, cancellationToken));
+
+    private static string AttributesJson(StreamEvent evt)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var (name, attribute) in evt.Attributes)
+            {
+                switch (attribute.Kind)
+                {
+                    case AttributeKind.Number:
+                        writer.WriteNumber(name, attribute.Number);
+                        break;
+                    case AttributeKind.Flag:
+                        writer.WriteBoolean(name, attribute.Flag);
+                        break;
+                    default:
+                        writer.WriteString(name, attribute.Text);
+                        break;
+                }
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    /// <summary>One read's events of one partition, archived together.</summary>
+    private sealed class Chunk(TopicPartition partition, List<KafkaObservedRecord> records)
+    {
+        public TopicPartition Partition { get; } = partition;
+
+        public List<KafkaObservedRecord> Records { get; } = records;
+
+        public long FirstOffset => Records[0].Offset;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing {Rows} events to the archive failed; trying again in {DelayMs} ms (their offsets stay uncommitted)")]
+    private static partial void LogWriteFailed(ILogger logger, Exception exception, int rows, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The archive writes again after {Outage} of failures")]
+    private static partial void LogRecovered(ILogger logger, TimeSpan outage);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting events older than the archive's retention failed; trying again later")]
+    private static partial void LogRetentionFailed(ILogger logger, Exception exception);
+}
