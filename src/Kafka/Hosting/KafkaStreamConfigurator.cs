@@ -35,6 +35,9 @@ public sealed class SiloKafkaStreamConfigurator : SiloPersistentStreamConfigurat
         // Orleans polls a queue every 100 ms by default and pauses a queue while a new stream registers with pub-sub;
         // with many entities that pause recurs, so poll sooner. An idle poll costs one non-blocking librdkafka call.
         this.ConfigurePullingAgent(ob => ob.Configure(options => options.GetQueueMsgsTimerPeriod = DefaultPollPeriod));
+
+        // Even shares of the partitions over the active silos, recomputed as silos come and go.
+        this.ConfigurePartitionBalancing((services, _) => ActivatorUtilities.CreateInstance<Balancing.KafkaEvenQueueBalancer>(services));
     }
 
     /// <summary>How often the pulling agent polls a partition's queue unless configured otherwise.</summary>

@@ -29,7 +29,7 @@ public sealed class StreamGrainsOptionsValidatorTests
     }
 
     [Theory]
-    [InlineData("StreamGrains:Storage:Kind", "Cassandra", "StreamGrains:Storage:Kind: 'Cassandra' is not a storage kind; use one of: Memory.")]
+    [InlineData("StreamGrains:Storage:Kind", "Cassandra", "StreamGrains:Storage:Kind: 'Cassandra' is not a storage kind; use one of: Memory, Postgres.")]
     [InlineData("StreamGrains:Storage:Kind", "0", "StreamGrains:Storage:Kind")]
     [InlineData("StreamGrains:Kafka:Partitions", "-1", "StreamGrains:Kafka:Partitions: must be between 1 and 1024, was -1.")]
     [InlineData("StreamGrains:Kafka:Partitions", "x", "StreamGrains:Kafka:Partitions")]
