@@ -105,6 +105,9 @@ internal sealed partial class KafkaTopicReader : IDisposable
         return taken;
     }
 
+    /// <summary>How many records of a partition wait in its buffer.</summary>
+    internal int BufferedRecords(int partition) => _buffers.TryGetValue(partition, out var buffer) ? buffer.Count : 0;
+
     /// <summary>Waits until a partition has records, for at most <paramref name="timeout"/>.</summary>
     public Task WaitAsync(int partition, TimeSpan timeout, CancellationToken cancellationToken) =>
         _buffers.TryGetValue(partition, out var buffer) ? buffer.WaitAsync(timeout, cancellationToken) : Task.CompletedTask;
@@ -242,6 +245,17 @@ internal sealed partial class KafkaTopicReader : IDisposable
         private TaskCompletionSource? _waiter;
 
         public KafkaPartitionContext Partition { get; } = partition;
+
+        public int Count
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _records.Count;
+                }
+            }
+        }
 
         /// <summary>Paused on the consumer (read by the reader thread only).</summary>
         public bool Paused { get; set; }

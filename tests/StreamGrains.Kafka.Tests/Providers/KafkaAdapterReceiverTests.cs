@@ -72,7 +72,8 @@ public sealed class KafkaAdapterReceiverTests : IDisposable
         Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(10)));
     }
 
-    private (KafkaAdapterReceiver Receiver, KafkaPartitionContext Partition, KafkaQueueCache Cache) Start(int maxBatch)
+    /// <summary>Starts a receiver and waits until the topic reader buffered all <paramref name="records"/> records, so that reads are deterministic.</summary>
+    private (KafkaAdapterReceiver Receiver, KafkaPartitionContext Partition, KafkaQueueCache Cache) Start(int maxBatch, int records = 4)
     {
         var options = new KafkaStreamOptions { BootstrapServers = _kafka.BootstrapServers, ConsumerGroup = $"g-{Guid.NewGuid():N}", MaxBatchSize = maxBatch }.AddTopic("events", 1);
         var metrics = new KafkaStreamMetrics(_meters);
@@ -86,6 +87,13 @@ public sealed class KafkaAdapterReceiverTests : IDisposable
         _readers.Add(reader);
         var receiver = new KafkaAdapterReceiver(partition, new KafkaTopicLayout("events", "events", 1, true), reader, options, adapter, deadLetters, [], metrics, "test-silo", NullLogger<KafkaAdapterReceiver>.Instance);
         receiver.Initialize(TimeSpan.FromSeconds(5), CancellationToken.None).GetAwaiter().GetResult();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (reader.BufferedRecords(0) < records && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(20);
+        }
+
+        Assert.Equal(records, reader.BufferedRecords(0));
         return (receiver, partition, cache);
     }
 

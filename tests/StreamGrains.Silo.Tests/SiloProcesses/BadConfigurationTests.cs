@@ -85,6 +85,29 @@ public sealed class BadConfigurationTests
     }
 
     [Fact]
+    public async Task Postgres_storage_without_its_connection_string_stops_start_up_naming_it()
+    {
+        await using var silo = SiloProcess.Start("--storage", "postgres");
+
+        Assert.Equal(2, await silo.Process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        var errors = silo.Process.Errors.Trim();
+        Assert.DoesNotContain('\n', errors);
+        Assert.StartsWith("Invalid configuration: ConnectionStrings:StreamGrains: required with StreamGrains:Storage:Kind Postgres", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_PostgreSQL_that_cannot_be_reached_stops_start_up_with_one_line()
+    {
+        await using var silo = SiloProcess.Start("--storage", "postgres", "--ConnectionStrings:StreamGrains", "Host=127.0.0.1;Port=1;Username=nobody;Database=nothing", "--StreamGrains:Storage:ConnectTimeout", "00:00:03");
+
+        Assert.Equal(2, await silo.Process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        var errors = silo.Process.Errors.Trim();
+        Assert.DoesNotContain('\n', errors);
+        Assert.StartsWith("Invalid configuration: ConnectionStrings:StreamGrains: PostgreSQL at 127.0.0.1:1/nothing cannot be used:", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal); // no stack trace
+    }
+
+    [Fact]
     public async Task Every_problem_is_reported_at_once()
     {
         await using var silo = SiloProcess.Start("--StreamGrains:Demo:SuspiciousShare", "1.5", "--StreamGrains:Cluster:SiloPort", "0");

@@ -1,0 +1,237 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Confluent.Kafka;
+using Npgsql;
+using StreamGrains.Events;
+using StreamGrains.Silo.Tests.Infrastructure;
+using StreamGrains.Testing;
+using Xunit.Abstractions;
+
+namespace StreamGrains.Silo.Tests.SiloProcesses;
+
+/// <summary>Silo processes with PostgreSQL storage: clustering through the database, even partition shares, the archive.</summary>
+[Collection(ClusterTests.Name)]
+public sealed class PostgresClusterTests(ITestOutputHelper output)
+{
+    private static SiloProcess StartSilo(string bootstrap, string connectionString, params string[] extra) =>
+        SiloProcess.Start([
+            "--kafka", bootstrap, "--storage", "postgres", "--ConnectionStrings:StreamGrains", connectionString,
+            "--StreamGrains:Cluster:AdvertisedAddress", "127.0.0.1", "--demo", "false", .. extra]);
+
+    [Fact]
+    public async Task Three_silos_share_the_partitions_evenly_a_killed_one_hands_over_within_five_seconds_and_the_archive_holds_every_event_once()
+    {
+        var postgres = await PostgresServer.Shared;
+        var connectionString = await postgres.CreateDatabaseAsync("cluster");
+        await using var broker = ChildProcess.StartDll(RepositoryPaths.KafkaBrokerDll, ["--partitions", "8"], redirectInput: true);
+        var bootstrap = await broker.WaitForLineAsync("bootstrap.servers=", TimeSpan.FromSeconds(60));
+
+        await using var first = StartSilo(bootstrap, connectionString);
+        await first.WaitUntilReadyAsync(TimeSpan.FromSeconds(90)); // it migrates the schema; the others find it done
+        await using var second = StartSilo(bootstrap, connectionString);
+        await using var third = StartSilo(bootstrap, connectionString);
+        await second.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        await third.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        await using var data = NpgsqlDataSource.Create(connectionString);
+
+        // Membership through PostgreSQL lists every live silo; any silo shows every partition's owner, shares 2, 3, 3.
+        Assert.Equal(3L, await ScalarAsync<long>(data, "SELECT count(*) FROM OrleansMembershipTable WHERE Status = 3"));
+        await WaitForSharesAsync(first, [2, 3, 3], exclude: null, TimeSpan.FromSeconds(30));
+        foreach (var silo in new[] { second, third })
+        {
+            Assert.Equal(8, (await OwnersAsync(silo)).Count(o => o is not null));
+        }
+
+        // Events stream in while the third silo is killed.
+        var produced = new ConcurrentBag<(int Partition, long Offset)>();
+        using var producing = new CancellationTokenSource();
+        var producer = Task.Run(() => Produce(bootstrap, produced, producing.Token));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        var victim = (await third.GetInfoAsync()).GetProperty("siloAddress").GetString()!;
+        var killed = Stopwatch.StartNew();
+        third.Process.Kill();
+        await WaitForSharesAsync(first, [4, 4], exclude: victim, TimeSpan.FromSeconds(30));
+        output.WriteLine($"the survivors read every partition {killed.Elapsed.TotalSeconds:F1} s after the kill");
+        Assert.True(killed.Elapsed < TimeSpan.FromSeconds(5), $"the survivors took {killed.Elapsed.TotalSeconds:F1} s to read every partition");
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await producing.CancelAsync();
+        await producer;
+
+        // Every produced (partition, offset) is in the archive, exactly once.
+        var expected = produced.ToHashSet();
+        output.WriteLine($"{expected.Count} events produced");
+        Assert.True(expected.Count > 1000, "too few events to show anything");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        long archived;
+        while ((archived = await ScalarAsync<long>(data, "SELECT count(*) FROM events")) < expected.Count && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+        }
+
+        var rows = new HashSet<(int, long)>();
+        await using (var command = data.CreateCommand("SELECT partition, \"offset\" FROM events"))
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                rows.Add((reader.GetInt32(0), reader.GetInt64(1)));
+            }
+        }
+
+        Assert.Equal(expected.Count, archived);
+        Assert.True(expected.SetEquals(rows), $"{expected.Except(rows).Count()} produced events missing from the archive");
+
+        // The killed silo is dead in the membership table; a silo that joins takes its share.
+        deadline = DateTime.UtcNow.AddSeconds(30);
+        while (await ScalarAsync<long>(data, "SELECT count(*) FROM OrleansMembershipTable WHERE Status = 6") < 1 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+        }
+
+        Assert.Equal(1L, await ScalarAsync<long>(data, "SELECT count(*) FROM OrleansMembershipTable WHERE Status = 6"));
+        await using var fourth = StartSilo(bootstrap, connectionString);
+        await fourth.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        await WaitForSharesAsync(first, [2, 3, 3], exclude: victim, TimeSpan.FromSeconds(30));
+        Assert.Equal(3L, await ScalarAsync<long>(data, "SELECT count(*) FROM OrleansMembershipTable WHERE Status = 3"));
+    }
+
+    [Fact]
+    public async Task Localhost_clustering_shares_the_partitions_evenly_too_and_hands_over_within_five_seconds()
+    {
+        await using var broker = ChildProcess.StartDll(RepositoryPaths.KafkaBrokerDll, ["--partitions", "8"], redirectInput: true);
+        var bootstrap = await broker.WaitForLineAsync("bootstrap.servers=", TimeSpan.FromSeconds(60));
+        await using var primary = SiloProcess.Start("--kafka", bootstrap, "--demo", "false");
+        await primary.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        await using var second = SiloProcess.Start("--kafka", bootstrap, "--demo", "false", "--primary-silo-port", $"{primary.SiloPort}");
+        await using var third = SiloProcess.Start("--kafka", bootstrap, "--demo", "false", "--primary-silo-port", $"{primary.SiloPort}");
+        await second.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        await third.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        await WaitForSharesAsync(primary, [2, 3, 3], exclude: null, TimeSpan.FromSeconds(30));
+
+        var victim = (await third.GetInfoAsync()).GetProperty("siloAddress").GetString()!;
+        var killed = Stopwatch.StartNew();
+        third.Process.Kill();
+        await WaitForSharesAsync(primary, [4, 4], exclude: victim, TimeSpan.FromSeconds(30));
+        output.WriteLine($"the survivors read every partition {killed.Elapsed.TotalSeconds:F1} s after the kill");
+        Assert.True(killed.Elapsed < TimeSpan.FromSeconds(5), $"the survivors took {killed.Elapsed.TotalSeconds:F1} s to read every partition");
+    }
+
+    [Fact]
+    public async Task With_PostgreSQL_stopped_for_seconds_readiness_shows_the_outage_and_no_event_is_lost()
+    {
+        await using var postgres = await PostgresServer.StartAsync();
+        var connectionString = await postgres.CreateDatabaseAsync("outage");
+        await using var silo = SiloProcess.Start("--storage", "postgres", "--ConnectionStrings:StreamGrains", connectionString, "--demo", "false");
+        await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        var bootstrap = (await silo.GetInfoAsync()).GetProperty("kafka").GetProperty("bootstrapServers").GetString()!;
+
+        var produced = new ConcurrentBag<(int Partition, long Offset)>();
+        using var producing = new CancellationTokenSource();
+        var producer = Task.Run(() => Produce(bootstrap, produced, producing.Token));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        await postgres.StopAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        string health;
+        do
+        {
+            await Task.Delay(250);
+            using var ready = await silo.Http.GetAsync(new Uri("/health/ready", UriKind.Relative));
+            health = await ready.Content.ReadAsStringAsync();
+            if (ready.StatusCode == HttpStatusCode.ServiceUnavailable)
+            {
+                break;
+            }
+        }
+        while (DateTime.UtcNow < deadline);
+
+        using (var body = JsonDocument.Parse(health))
+        {
+            Assert.Equal("Unhealthy", body.RootElement.GetProperty("checks").GetProperty("archive").GetProperty("status").GetString());
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await postgres.StartAgainAsync();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await producing.CancelAsync();
+        await producer;
+
+        await using var data = NpgsqlDataSource.Create(connectionString);
+        var expected = produced.ToHashSet();
+        deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await ScalarAsync<long>(data, "SELECT count(*) FROM events") < expected.Count && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+        }
+
+        Assert.Equal(expected.Count, await ScalarAsync<long>(data, "SELECT count(*) FROM events"));
+        Assert.Equal(expected.Count, await ScalarAsync<long>(data, "SELECT count(DISTINCT (partition, \"offset\")) FROM events"));
+        await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+    }
+
+    private static void Produce(string bootstrap, ConcurrentBag<(int Partition, long Offset)> produced, CancellationToken stop)
+    {
+        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = bootstrap, EnableIdempotence = true, Partitioner = Confluent.Kafka.Partitioner.Murmur2Random, LingerMs = 5 }).Build();
+        var i = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            for (var n = 0; n < 100; n++, i++)
+            {
+                var key = $"card-{i % 300:D3}";
+                producer.Produce("events", new Message<string, byte[]>
+                {
+                    Key = key,
+                    Value = StreamEventJson.Serialize(new StreamEvent { Id = $"{key}#{i}", Entity = key, Type = "payment", Timestamp = DateTimeOffset.UtcNow, Value = i }),
+                }, report =>
+                {
+                    if (!report.Error.IsError)
+                    {
+                        produced.Add((report.Partition.Value, report.Offset.Value));
+                    }
+                });
+            }
+
+            Thread.Sleep(100); // about 1,000 events a second
+        }
+
+        producer.Flush(TimeSpan.FromSeconds(60));
+    }
+
+    private static async Task<List<string?>> OwnersAsync(SiloProcess silo) =>
+        (await silo.GetInfoAsync()).GetProperty("kafka").GetProperty("partitions").EnumerateArray().Select(p => p.GetProperty("owner").GetString()).ToList();
+
+    private static async Task WaitForSharesAsync(SiloProcess silo, int[] shares, string? exclude, TimeSpan timeout)
+    {
+        var watch = Stopwatch.StartNew();
+        List<string?> owners = [];
+        while (watch.Elapsed < timeout)
+        {
+            owners = await OwnersAsync(silo);
+            if (owners.All(o => o is not null && o != exclude) && owners.GroupBy(o => o).Select(g => g.Count()).Order().SequenceEqual(shares))
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"shares {string.Join(", ", shares)} not reached within {timeout}; owners: {string.Join(", ", owners)}");
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlDataSource data, string sql)
+    {
+        await using var command = data.CreateCommand(sql);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+}
+
+/// <summary>Tests that start whole clusters and time how fast they react: not in parallel with each other.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ClusterTests
+{
+    public const string Name = "clusters";
+}
