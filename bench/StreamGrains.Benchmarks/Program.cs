@@ -58,6 +58,16 @@ if (args.Contains("--parse-only"))
     return 0;
 }
 
+if (args.Contains("--archive"))
+{
+    return await ArchiveBenchmark.RunAsync(args);
+}
+
+if (args.Contains("--cluster"))
+{
+    return await ClusterBenchmark.RunAsync(args);
+}
+
 using var kafka = EmbeddedKafkaCluster.Start();
 if (args.Contains("--first-event"))
 {

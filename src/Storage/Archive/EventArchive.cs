@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
@@ -30,7 +31,7 @@ public sealed partial class EventArchive : BackgroundService, IKafkaReadObserver
     private readonly EventArchiveOptions _options;
     private readonly ILogger<EventArchive> _logger;
     private readonly TimeProvider _time;
-    private readonly Channel<Chunk> _chunks = Channel.CreateUnbounded<Chunk>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Chunk> _chunks = Channel.CreateUnbounded<Chunk>(new UnboundedChannelOptions { SingleReader = false });
     private readonly Dictionary<TopicPartition, Queue<Chunk>> _pending = [];
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _room = new(0);
@@ -128,6 +129,14 @@ public sealed partial class EventArchive : BackgroundService, IKafkaReadObserver
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var retention = RetainAsync(stoppingToken);
+        await Task.WhenAll(Enumerable.Range(0, Math.Max(1, _options.Writers)).Select(_ => WriteLoopAsync(stoppingToken))).ConfigureAwait(false);
+        await retention.ConfigureAwait(false);
+    }
+
+    /// <summary>One writer: gathers batches from the queue and writes them until the silo stops.</summary>
+    private async Task WriteLoopAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
         var batch = new List<Chunk>();
         try
         {
@@ -164,15 +173,16 @@ public sealed partial class EventArchive : BackgroundService, IKafkaReadObserver
                     }
                 }
 
-                await WriteUntilDoneAsync(batch, rows, stoppingToken).ConfigureAwait(false);
+                if (batch.Count > 0)
+                {
+                    await WriteUntilDoneAsync(batch, rows, stoppingToken).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Pending rows stay unarchived and their offsets uncommitted: the next owner reads them again.
         }
-
-        await retention.ConfigureAwait(false);
     }
 
     private async Task WriteUntilDoneAsync(List<Chunk> batch, int rows, CancellationToken stoppingToken)
@@ -197,10 +207,14 @@ public sealed partial class EventArchive : BackgroundService, IKafkaReadObserver
                     _lastError = null;
                     foreach (var chunk in batch)
                     {
-                        // Each chunk is the oldest pending one of its partition: batches take chunks in read order.
-                        if (_pending.TryGetValue(chunk.Partition, out var queue) && queue.Count > 0 && ReferenceEquals(queue.Peek(), chunk))
+                        chunk.Archived = true;
+                        // A partition's archive stands at its oldest chunk not yet archived (writers may finish out of order).
+                        if (_pending.TryGetValue(chunk.Partition, out var queue))
                         {
-                            queue.Dequeue();
+                            while (queue.Count > 0 && queue.Peek().Archived)
+                            {
+                                queue.Dequeue();
+                            }
                         }
                     }
                 }
@@ -232,62 +246,77 @@ public sealed partial class EventArchive : BackgroundService, IKafkaReadObserver
     private async Task WriteAsync(List<Chunk> batch, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var stage = new NpgsqlCommand(
-            "CREATE TEMP TABLE IF NOT EXISTS events_stage (LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
-            connection,
-            transaction))
+        try
         {
-            await stage.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            // The common case: none of the rows is there yet, so they go straight into the table.
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await CopyAsync(connection, "events", batch, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
-
-        await using (var copy = await connection.BeginBinaryImportAsync(
-            "COPY events_stage (topic, partition, \"offset\", id, entity, type, ts, value, attrs, kafka_ts) FROM STDIN (FORMAT BINARY)",
-            cancellationToken).ConfigureAwait(false))
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            foreach (var chunk in batch)
+            // A replay (a crash, a partition that moved): rows already archived are skipped.
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (var stage = new NpgsqlCommand(
+                "CREATE TEMP TABLE IF NOT EXISTS events_stage (LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+                connection,
+                transaction))
             {
-                foreach (var record in chunk.Records)
-                {
-                    var evt = (StreamEvent)record.Event;
-                    await copy.StartRowAsync(cancellationToken).ConfigureAwait(false);
-                    await copy.WriteAsync(chunk.Partition.Topic, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                    await copy.WriteAsync(chunk.Partition.Partition.Value, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
-                    await copy.WriteAsync(record.Offset, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-                    await WriteNullableAsync(copy, evt.Id, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                    await copy.WriteAsync(evt.Entity, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                    await copy.WriteAsync(evt.Type, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                    await copy.WriteAsync(evt.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
-                    if (evt.Value is { } value)
-                    {
-                        await copy.WriteAsync(value, NpgsqlDbType.Double, cancellationToken).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        await copy.WriteNullAsync(cancellationToken).ConfigureAwait(false);
-                    }
-
-                    await WriteNullableAsync(copy, evt.Attributes.Count == 0 ? null : AttributesJson(evt), NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
-                    await copy.WriteAsync(DateTimeOffset.FromUnixTimeMilliseconds(record.Timestamp.UnixTimestampMs).UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
-                }
+                await stage.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
-        }
+            await CopyAsync(connection, "events_stage", batch, cancellationToken).ConfigureAwait(false);
+            await using (var insert = new NpgsqlCommand(
+                """
+                INSERT INTO events (topic, partition, "offset", id, entity, type, ts, value, attrs, kafka_ts)
+                SELECT topic, partition, "offset", id, entity, type, ts, value, attrs, kafka_ts FROM events_stage
+                ON CONFLICT (topic, partition, "offset") DO NOTHING
+                """,
+                connection,
+                transaction))
+            {
+                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
 
-        await using (var insert = new NpgsqlCommand(
-            """
-            INSERT INTO events (topic, partition, "offset", id, entity, type, ts, value, attrs, kafka_ts)
-            SELECT topic, partition, "offset", id, entity, type, ts, value, attrs, kafka_ts FROM events_stage
-            ON CONFLICT (topic, partition, "offset") DO NOTHING
-            """,
-            connection,
-            transaction))
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Writes a batch's rows into <paramref name="table"/> with binary COPY (buffered writes: no await per field).</summary>
+    private static async Task CopyAsync(NpgsqlConnection connection, string table, List<Chunk> batch, CancellationToken cancellationToken)
+    {
+        await using var copy = await connection.BeginBinaryImportAsync(
+            $"COPY {table} (topic, partition, \"offset\", id, entity, type, ts, value, attrs, kafka_ts) FROM STDIN (FORMAT BINARY)",
+            cancellationToken).ConfigureAwait(false);
+        var json = new ArrayBufferWriter<byte>();
+        foreach (var chunk in batch)
         {
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var record in chunk.Records)
+            {
+                var evt = (StreamEvent)record.Event;
+                copy.StartRow();
+                copy.Write(chunk.Partition.Topic, NpgsqlDbType.Text);
+                copy.Write(chunk.Partition.Partition.Value, NpgsqlDbType.Integer);
+                copy.Write(record.Offset, NpgsqlDbType.Bigint);
+                WriteNullable(copy, evt.Id, NpgsqlDbType.Text);
+                copy.Write(evt.Entity, NpgsqlDbType.Text);
+                copy.Write(evt.Type, NpgsqlDbType.Text);
+                copy.Write(evt.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz);
+                if (evt.Value is { } value)
+                {
+                    copy.Write(value, NpgsqlDbType.Double);
+                }
+                else
+                {
+                    copy.WriteNull();
+                }
+
+                WriteNullable(copy, evt.Attributes.Count == 0 ? null : AttributesJson(evt, json), NpgsqlDbType.Jsonb);
+                copy.Write(DateTimeOffset.FromUnixTimeMilliseconds(record.Timestamp.UnixTimestampMs).UtcDateTime, NpgsqlDbType.TimestampTz);
+            }
         }
 
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Deletes events older than the retention, a few thousand rows at a time.</summary>
@@ -330,12 +359,21 @@ public sealed partial class EventArchive : BackgroundService, IKafkaReadObserver
         }
     }
 
-    private static ValueTask WriteNullableAsync(NpgsqlBinaryImporter copy, string? value, NpgsqlDbType type, CancellationToken cancellationToken) =>
-        value is null ? new ValueTask(copy.WriteNullAsync(cancellationToken)) : new ValueTask(copy.WriteAsync(value, type, cancellationToken));
-
-    private static string AttributesJson(StreamEvent evt)
+    private static void WriteNullable(NpgsqlBinaryImporter copy, string? value, NpgsqlDbType type)
     {
-        using var buffer = new MemoryStream();
+        if (value is null)
+        {
+            copy.WriteNull();
+        }
+        else
+        {
+            copy.Write(value, type);
+        }
+    }
+
+    private static string AttributesJson(StreamEvent evt, ArrayBufferWriter<byte> buffer)
+    {
+        buffer.ResetWrittenCount();
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
@@ -358,7 +396,7 @@ public sealed partial class EventArchive : BackgroundService, IKafkaReadObserver
             writer.WriteEndObject();
         }
 
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     /// <summary>One read's events of one partition, archived together.</summary>
@@ -369,6 +407,9 @@ public sealed partial class EventArchive : BackgroundService, IKafkaReadObserver
         public List<KafkaObservedRecord> Records { get; } = records;
 
         public long FirstOffset => Records[0].Offset;
+
+        /// <summary>In the table (set under the archive's lock).</summary>
+        public bool Archived { get; set; }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Writing {Rows} events to the archive failed; trying again in {DelayMs} ms (their offsets stay uncommitted)")]

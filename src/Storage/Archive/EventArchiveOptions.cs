@@ -9,6 +9,9 @@ public sealed class EventArchiveOptions
     /// <summary>...or once its first row waited this long.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>How many batches are written at once (over as many connections).</summary>
+    public int Writers { get; set; } = 2;
+
     /// <summary>Rows read but not yet written, at most, on a silo: past it, reading waits for the archive.</summary>
     public int MaxPendingRows { get; set; } = 200_000;
 
