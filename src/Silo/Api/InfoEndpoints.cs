@@ -67,7 +67,7 @@ internal static class InfoEndpoints
             silo.SiloAddress.ToParsableString(),
             silo.ClusterId,
             new KafkaInfo(kafka.BootstrapServers, kafka.IsEmbedded, kafka.IsEmbedded ? kafka.EmbeddedBrokerCount : null, kafka.ConsumerGroup, topics, partitions, kafkaError),
-            options.Value.Storage.Kind);
+            options.Value.Storage.ParsedKind.ToString());
     }
 
     private static string RoleOf(KafkaEnvironment kafka, string topic) => topic == kafka.DeadLetterTopic ? "dead-letter" : "input";

@@ -37,7 +37,7 @@ internal sealed class StartupBanner(
             .AppendLine(CultureInfo.InvariantCulture, $"  Dashboard:  {http}/dashboard/")
             .AppendLine(CultureInfo.InvariantCulture, $"  Kafka:      {kafka.BootstrapServers} ({(kafka.IsEmbedded ? $"embedded, {kafka.EmbeddedBrokerCount} broker(s), {settings.Kafka.Partitions} partitions" : "external")})")
             .AppendLine(CultureInfo.InvariantCulture, $"  Topics:     {string.Join(", ", kafka.Topics)}; consumer group '{kafka.ConsumerGroup}'")
-            .AppendLine(CultureInfo.InvariantCulture, $"  Storage:    {settings.Storage.Kind}")
+            .AppendLine(CultureInfo.InvariantCulture, $"  Storage:    {settings.Storage.ParsedKind}")
             .AppendLine(CultureInfo.InvariantCulture, $"  Demo:       {(demoOn ? $"on, {settings.Demo.EventsPerSecond} events/s into '{kafka.InputTopic}' (--demo false to stop it)" : "off")}")
             .AppendLine();
         return text.ToString();

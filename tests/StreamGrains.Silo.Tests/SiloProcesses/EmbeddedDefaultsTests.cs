@@ -121,6 +121,16 @@ public sealed class EmbeddedDefaultsTests(EmbeddedSiloFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task The_event_archive_is_off_with_memory_storage()
+    {
+        using var response = await fixture.Silo.Http.GetAsync(new Uri("/api/events?entity=card-1", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("The event archive is off", body.RootElement.GetProperty("title").GetString());
+    }
+
+    [Fact]
     public async Task Unknown_api_routes_get_a_problem_details_body()
     {
         using var response = await fixture.Silo.Http.GetAsync(new Uri("/api/nothing-here", UriKind.Relative));

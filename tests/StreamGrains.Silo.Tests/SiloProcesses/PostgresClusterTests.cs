@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Confluent.Kafka;
 using Npgsql;
@@ -171,6 +172,64 @@ public sealed class PostgresClusterTests(ITestOutputHelper output)
         Assert.Equal(expected.Count, await ScalarAsync<long>(data, "SELECT count(*) FROM events"));
         Assert.Equal(expected.Count, await ScalarAsync<long>(data, "SELECT count(DISTINCT (partition, \"offset\")) FROM events"));
         await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+
+        // The archive over HTTP: an entity's events, newest first, bounded; bad parameters named.
+        var events = (await silo.Http.GetFromJsonAsync<JsonElement>(new Uri("/api/events?entity=card-007&limit=5", UriKind.Relative))).GetProperty("events").EnumerateArray().ToList();
+        Assert.Equal(5, events.Count);
+        Assert.All(events, e => Assert.Equal("card-007", e.GetProperty("entity").GetString()));
+        var times = events.Select(e => e.GetProperty("ts").GetDateTimeOffset()).ToList();
+        Assert.Equal(times.OrderDescending(), times);
+        var from = times[^1].ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        var since = (await silo.Http.GetFromJsonAsync<JsonElement>(new Uri($"/api/events?entity=card-007&from={Uri.EscapeDataString(from)}&limit=1000", UriKind.Relative))).GetProperty("events");
+        Assert.True(since.GetArrayLength() >= 5);
+        Assert.All(since.EnumerateArray(), e => Assert.True(e.GetProperty("ts").GetDateTimeOffset() >= times[^1]));
+        using var bad = await silo.Http.GetAsync(new Uri("/api/events?limit=5000&to=yesterday", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("application/problem+json", bad.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await bad.Content.ReadAsStringAsync());
+        Assert.True(problem.RootElement.GetProperty("errors").TryGetProperty("limit", out _));
+        Assert.True(problem.RootElement.GetProperty("errors").TryGetProperty("to", out _));
+    }
+
+    [Fact]
+    public async Task The_local_cluster_script_starts_a_cluster_whose_silos_share_the_partitions_and_stops_it()
+    {
+        var script = Path.Combine(RepositoryPaths.Root, "deploy", "local-cluster.sh");
+        var (code, output) = await RunAsync(script, "start", "2");
+        try
+        {
+            Assert.True(code == 0, output);
+            Assert.Contains("silo 1: http://127.0.0.1:5001", output, StringComparison.Ordinal);
+            using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:5001") };
+            var partitions = (await http.GetFromJsonAsync<JsonElement>(new Uri("/api/info", UriKind.Relative))).GetProperty("kafka").GetProperty("partitions").EnumerateArray().ToList();
+            Assert.Equal(8, partitions.Count);
+            Assert.Equal([4, 4], partitions.GroupBy(p => p.GetProperty("owner").GetString()).Select(g => g.Count()).Order());
+            Assert.Equal("Postgres", (await http.GetFromJsonAsync<JsonElement>(new Uri("/api/info", UriKind.Relative))).GetProperty("storage").GetString());
+        }
+        finally
+        {
+            var (stopped, stopOutput) = await RunAsync(script, "stop");
+            Assert.True(stopped == 0, stopOutput);
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(RepositoryPaths.Root, ".local-cluster")));
+    }
+
+    private static async Task<(int Code, string Output)> RunAsync(string script, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(script);
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
     }
 
     private static void Produce(string bootstrap, ConcurrentBag<(int Partition, long Offset)> produced, CancellationToken stop)
