@@ -143,18 +143,7 @@ internal static class ArchiveBenchmark
                         Key = entity,
                         Value = StreamEventJson.Serialize(new StreamEvent { Id = $"e{produced}", Entity = entity, Type = "payment", Timestamp = DateTimeOffset.UtcNow, Value = produced % 100 }),
                     };
-                    while (true)
-                    {
-                        try
-                        {
-                            producer.Produce(topic, message);
-                            break;
-                        }
-                        catch (ProduceException<string, byte[]> ex) when (ex.Error.Code == Confluent.Kafka.ErrorCode.Local_QueueFull)
-                        {
-                            producer.Poll(TimeSpan.FromMilliseconds(5));
-                        }
-                    }
+                    BenchProducer.Send(producer, topic, message);
                 }
 
                 await Task.Delay(10);

@@ -130,18 +130,7 @@ internal static partial class ClusterBenchmark
                 Key = entity,
                 Value = StreamEventJson.Serialize(new StreamEvent { Id = $"e{i}", Entity = entity, Type = "payment", Timestamp = DateTimeOffset.UtcNow, Value = i % 100 }),
             };
-            while (true)
-            {
-                try
-                {
-                    producer.Produce("events", message);
-                    break;
-                }
-                catch (ProduceException<string, byte[]> ex) when (ex.Error.Code == Confluent.Kafka.ErrorCode.Local_QueueFull)
-                {
-                    producer.Poll(TimeSpan.FromMilliseconds(5));
-                }
-            }
+            BenchProducer.Send(producer, "events", message);
         }
 
         producer.Flush(TimeSpan.FromMinutes(1));

@@ -402,18 +402,7 @@ Task ProduceAsync(string topic) => Task.Run(() =>
     }).Build();
     foreach (var message in payloads)
     {
-        while (true)
-        {
-            try
-            {
-                producer.Produce(topic, message);
-                break;
-            }
-            catch (ProduceException<string, byte[]> ex) when (ex.Error.Code == Confluent.Kafka.ErrorCode.Local_QueueFull)
-            {
-                producer.Poll(TimeSpan.FromMilliseconds(10));
-            }
-        }
+        BenchProducer.Send(producer, topic, message);
     }
 
     producer.Flush(TimeSpan.FromMinutes(1));

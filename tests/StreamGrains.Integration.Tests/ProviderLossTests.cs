@@ -144,7 +144,8 @@ public sealed class ProviderLossTests(ITestOutputHelper output)
     [Fact]
     public void A_read_that_never_reached_the_cache_is_not_committed()
     {
-        using var metrics = new KafkaStreamMetrics(new DefaultMeterFactory());
+        using var meters = new StreamGrains.Testing.TestMeterFactory();
+        using var metrics = new KafkaStreamMetrics(meters);
         var tp = new TopicPartition("events", 0);
         var partition = new KafkaPartitionContext(tp, new KafkaCheckpointer(tp, [], metrics, NullLogger.Instance));
         var cache = new KafkaQueueCache(partition, new KafkaQueueCacheOptions(), metrics, TimeProvider.System, NullLogger.Instance);
@@ -356,18 +357,4 @@ public sealed class ProviderLossTests(ITestOutputHelper output)
 
     private static string Header(ConsumeResult<string?, byte[]> record, string name) =>
         record.Message.Headers.TryGetLastBytes(name, out var bytes) ? Encoding.UTF8.GetString(bytes) : string.Empty;
-
-    private sealed class DefaultMeterFactory : System.Diagnostics.Metrics.IMeterFactory
-    {
-        private readonly List<System.Diagnostics.Metrics.Meter> _meters = [];
-
-        public System.Diagnostics.Metrics.Meter Create(System.Diagnostics.Metrics.MeterOptions options)
-        {
-            var meter = new System.Diagnostics.Metrics.Meter(options);
-            _meters.Add(meter);
-            return meter;
-        }
-
-        public void Dispose() => _meters.ForEach(m => m.Dispose());
-    }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using Confluent.Kafka;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -13,7 +12,7 @@ namespace StreamGrains.Storage.Tests;
 
 public sealed class EventArchiveTests : IDisposable
 {
-    private readonly Meters _meters = new();
+    private readonly TestMeterFactory _meters = new();
 
     public void Dispose() => _meters.Dispose();
 
@@ -136,19 +135,5 @@ public sealed class EventArchiveTests : IDisposable
         await using var distinct = data.CreateCommand("SELECT count(DISTINCT \"offset\") FROM events");
         Assert.Equal(200L, (long)(await distinct.ExecuteScalarAsync())!);
         await archive.StopAsync(CancellationToken.None);
-    }
-
-    private sealed class Meters : IMeterFactory
-    {
-        private readonly List<Meter> _meters = [];
-
-        public Meter Create(MeterOptions options)
-        {
-            var meter = new Meter(options.Name, options.Version, options.Tags, scope: this);
-            _meters.Add(meter);
-            return meter;
-        }
-
-        public void Dispose() => _meters.ForEach(m => m.Dispose());
     }
 }

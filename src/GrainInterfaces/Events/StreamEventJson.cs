@@ -219,24 +219,35 @@ public static class StreamEventJson
 
         if (evt.Attributes.Count > 0)
         {
-            writer.WriteStartObject("attrs"u8);
-            foreach (var (name, attribute) in evt.Attributes)
-            {
-                switch (attribute.Kind)
-                {
-                    case AttributeKind.Text:
-                        writer.WriteString(name, attribute.Text);
-                        break;
-                    case AttributeKind.Flag:
-                        writer.WriteBoolean(name, attribute.Flag);
-                        break;
-                    default:
-                        writer.WriteNumber(name, attribute.Number);
-                        break;
-                }
-            }
+            writer.WritePropertyName("attrs"u8);
+            WriteAttributes(writer, evt.Attributes);
+        }
 
-            writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Writes attributes as the contract's flat JSON object: strings, numbers and booleans.</summary>
+    /// <param name="writer">Where to write.</param>
+    /// <param name="attributes">The attributes.</param>
+    public static void WriteAttributes(Utf8JsonWriter writer, IReadOnlyDictionary<string, AttributeValue> attributes)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(attributes);
+        writer.WriteStartObject();
+        foreach (var (name, attribute) in attributes)
+        {
+            switch (attribute.Kind)
+            {
+                case AttributeKind.Text:
+                    writer.WriteString(name, attribute.Text);
+                    break;
+                case AttributeKind.Flag:
+                    writer.WriteBoolean(name, attribute.Flag);
+                    break;
+                default:
+                    writer.WriteNumber(name, attribute.Number);
+                    break;
+            }
         }
 
         writer.WriteEndObject();

@@ -376,24 +376,7 @@ public sealed partial class EventArchive : BackgroundService, IKafkaReadObserver
         buffer.ResetWrittenCount();
         using (var writer = new Utf8JsonWriter(buffer))
         {
-            writer.WriteStartObject();
-            foreach (var (name, attribute) in evt.Attributes)
-            {
-                switch (attribute.Kind)
-                {
-                    case AttributeKind.Number:
-                        writer.WriteNumber(name, attribute.Number);
-                        break;
-                    case AttributeKind.Flag:
-                        writer.WriteBoolean(name, attribute.Flag);
-                        break;
-                    default:
-                        writer.WriteString(name, attribute.Text);
-                        break;
-                }
-            }
-
-            writer.WriteEndObject();
+            StreamEventJson.WriteAttributes(writer, evt.Attributes);
         }
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);

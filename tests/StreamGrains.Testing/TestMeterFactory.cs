@@ -1,9 +1,9 @@
 using System.Diagnostics.Metrics;
 
-namespace StreamGrains.Kafka.Tests;
+namespace StreamGrains.Testing;
 
 /// <summary>A meter factory for tests: every meter it makes is disposed with it.</summary>
-internal sealed class TestMeterFactory : IMeterFactory
+public sealed class TestMeterFactory : IMeterFactory
 {
     private readonly List<Meter> _meters = [];
 
