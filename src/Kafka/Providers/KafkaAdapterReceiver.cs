@@ -34,6 +34,7 @@ internal sealed partial class KafkaAdapterReceiver(
         new("partition", partition.Partition.Partition.Value),
         new("consumerGroup", options.ConsumerGroup));
     private KafkaTopicReader? _reader;
+    private KafkaPartitionReading? _reading;
     private Task? _commitLoop;
     private IDisposable? _lagTracking;
     private KafkaQueueCache? _cache;
@@ -61,7 +62,7 @@ internal sealed partial class KafkaAdapterReceiver(
         var tp = partition.Partition;
         partition.StartOwnership();
         partition.Health.Reset(DateTime.UtcNow);
-        reader.Add(partition);
+        _reading = reader.Add(partition);
         _reader = reader;
         partition.Checkpointer.Bind(reader.Consumer);
         _lagTracking = metrics.TrackPartition(tp, () => partition.Status(DateTime.UtcNow, options.UnreadableAfter));
@@ -73,20 +74,19 @@ internal sealed partial class KafkaAdapterReceiver(
 
     public async Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount, CancellationToken cancellationToken)
     {
-        if (_reader is not { } reader)
+        if (_reader is not { } reader || _reading is not { } reading)
         {
             return Nothing;
         }
 
-        var id = partition.Partition.Partition.Value;
         var limit = maxCount < 0 ? options.MaxBatchSize : Math.Min(maxCount, options.MaxBatchSize);
         var byteBudget = partition.ReadByteBudget;
-        var records = reader.Take(id, limit, byteBudget);
+        var records = reader.Take(reading, limit, byteBudget);
         if (records.Count == 0 && options.ReadWaitTime > TimeSpan.Zero && !cancellationToken.IsCancellationRequested)
         {
             // Nothing fetched yet: wait for the next record rather than come back a poll period later.
-            await reader.WaitAsync(id, options.ReadWaitTime, cancellationToken).ConfigureAwait(false);
-            records = reader.Take(id, limit, byteBudget);
+            await reader.WaitAsync(reading, options.ReadWaitTime, cancellationToken).ConfigureAwait(false);
+            records = reader.Take(reading, limit, byteBudget);
         }
 
         if (records.Count == 0)
@@ -102,7 +102,7 @@ internal sealed partial class KafkaAdapterReceiver(
         {
             // Nothing of this read reached the cache or the dead-letter topic for sure: read it again from its first
             // offset rather than lose a record.
-            reader.Rewind(partition, records[0].Offset);
+            reader.Rewind(reading, records[0].Offset);
             throw;
         }
     }
@@ -246,9 +246,9 @@ internal sealed partial class KafkaAdapterReceiver(
         finally
         {
             partition.Checkpointer.Bind(null);
-            if (Interlocked.Exchange(ref _reader, null) is { } reader)
+            if (Interlocked.Exchange(ref _reader, null) is { } reader && _reading is { } reading)
             {
-                reader.Remove(partition);
+                reader.Remove(reading);
             }
 
             if (partition.Owner == ownerName)
@@ -266,9 +266,9 @@ internal sealed partial class KafkaAdapterReceiver(
     {
         _cache?.Close();
         _lagTracking?.Dispose();
-        if (Interlocked.Exchange(ref _reader, null) is { } reader)
+        if (Interlocked.Exchange(ref _reader, null) is { } reader && _reading is { } reading)
         {
-            reader.Remove(partition);
+            reader.Remove(reading);
         }
 
         _stopping.Dispose();

@@ -53,23 +53,48 @@ internal sealed partial class KafkaTopicReader : IDisposable
     /// <summary>The consumer, for commits and committed-offset queries (both safe from any thread).</summary>
     public IConsumer<byte[]?, byte[]?> Consumer => _consumer;
 
-    /// <summary>Starts reading <paramref name="partition"/> at the group's committed offset (else where StartFrom says).</summary>
-    public void Add(KafkaPartitionContext partition)
+    /// <summary>
+    /// Starts reading <paramref name="partition"/> at the group's committed offset (else where StartFrom says). The
+    /// handle stands for this ownership: taking, waiting, rewinding and removing go through it, and do nothing once the
+    /// partition was removed or added again (an earlier owner's late calls cannot touch a later ownership's records).
+    /// </summary>
+    public KafkaPartitionReading Add(KafkaPartitionContext partition)
     {
-        var id = partition.Partition.Partition.Value;
         var buffer = new Buffer(partition);
-        _buffers[id] = buffer;
-        Execute(() => _consumer.IncrementalAssign([new TopicPartitionOffset(partition.Partition, Offset.Stored)]));
+        buffer.BeginSeek(); // nothing fetched before the assignment below may reach this ownership
+        _buffers[partition.Partition.Partition.Value] = buffer;
+        Execute(() =>
+        {
+            try
+            {
+                _consumer.IncrementalUnassign([partition.Partition]); // an earlier ownership that was never removed
+            }
+            catch (KafkaException)
+            {
+                // Not assigned: the usual case.
+            }
+
+            _consumer.IncrementalAssign([new TopicPartitionOffset(partition.Partition, Offset.Stored)]);
+            Resume(partition.Partition); // librdkafka keeps an application pause across unassign and assign
+            buffer.Paused = false;
+            buffer.EndSeek();
+        });
+        return buffer;
     }
 
-    /// <summary>Stops reading a partition and drops what was buffered of it.</summary>
-    public void Remove(KafkaPartitionContext partition)
+    /// <summary>Stops reading a partition and drops what was buffered of it (if <paramref name="reading"/> is still the current ownership).</summary>
+    public void Remove(KafkaPartitionReading reading)
     {
-        if (_buffers.TryRemove(partition.Partition.Partition.Value, out var buffer))
+        var buffer = (Buffer)reading;
+        var partition = buffer.Partition.Partition;
+        if (_buffers.TryRemove(new KeyValuePair<int, Buffer>(partition.Partition.Value, buffer)))
         {
-            buffer.Clear();
-            buffer.Wake();
-            Execute(() => _consumer.IncrementalUnassign([partition.Partition]));
+            buffer.Close();
+            Execute(() =>
+            {
+                Resume(partition);
+                _consumer.IncrementalUnassign([partition]);
+            });
         }
     }
 
@@ -77,27 +102,38 @@ internal sealed partial class KafkaTopicReader : IDisposable
     /// Reads a partition again from <paramref name="offset"/>: what was buffered is dropped at once, and nothing fetched
     /// before the seek is handed out after it.
     /// </summary>
-    public void Rewind(KafkaPartitionContext partition, long offset)
+    public void Rewind(KafkaPartitionReading reading, long offset)
     {
-        if (_buffers.TryGetValue(partition.Partition.Partition.Value, out var buffer))
+        var buffer = (Buffer)reading;
+        if (!IsCurrent(buffer))
         {
-            buffer.BeginSeek();
-            Execute(() =>
-            {
-                // Assigning again works in every state of the partition, where a seek may not (its offset still unknown).
-                _consumer.IncrementalUnassign([partition.Partition]);
-                _consumer.IncrementalAssign([new TopicPartitionOffset(partition.Partition, offset)]);
-                buffer.Paused = false;
-                buffer.EndSeek();
-            });
+            return;
         }
+
+        buffer.BeginSeek();
+        Execute(() =>
+        {
+            if (!IsCurrent(buffer))
+            {
+                return;
+            }
+
+            // Assigning again works in every state of the partition, where a seek may not (its offset still unknown).
+            var partition = buffer.Partition.Partition;
+            _consumer.IncrementalUnassign([partition]);
+            _consumer.IncrementalAssign([new TopicPartitionOffset(partition, offset)]);
+            Resume(partition);
+            buffer.Paused = false;
+            buffer.EndSeek();
+        });
     }
 
     /// <summary>Takes up to <paramref name="limit"/> records (and about <paramref name="byteBudget"/> bytes, at least one record) of a partition, in offset order.</summary>
-    public List<ConsumeResult<byte[]?, byte[]?>> Take(int partition, int limit, long byteBudget)
+    public List<ConsumeResult<byte[]?, byte[]?>> Take(KafkaPartitionReading reading, int limit, long byteBudget)
     {
         var taken = new List<ConsumeResult<byte[]?, byte[]?>>();
-        if (_buffers.TryGetValue(partition, out var buffer) && buffer.Take(taken, limit, byteBudget))
+        var buffer = (Buffer)reading;
+        if (IsCurrent(buffer) && buffer.Take(taken, limit, byteBudget))
         {
             _wake.Set(); // the reader may resume a paused partition
         }
@@ -109,8 +145,8 @@ internal sealed partial class KafkaTopicReader : IDisposable
     internal int BufferedRecords(int partition) => _buffers.TryGetValue(partition, out var buffer) ? buffer.Count : 0;
 
     /// <summary>Waits until a partition has records, for at most <paramref name="timeout"/>.</summary>
-    public Task WaitAsync(int partition, TimeSpan timeout, CancellationToken cancellationToken) =>
-        _buffers.TryGetValue(partition, out var buffer) ? buffer.WaitAsync(timeout, cancellationToken) : Task.CompletedTask;
+    public Task WaitAsync(KafkaPartitionReading reading, TimeSpan timeout, CancellationToken cancellationToken) =>
+        IsCurrent((Buffer)reading) ? ((Buffer)reading).WaitAsync(timeout, cancellationToken) : Task.CompletedTask;
 
     public void Dispose()
     {
@@ -124,6 +160,21 @@ internal sealed partial class KafkaTopicReader : IDisposable
         _thread.Join(TimeSpan.FromSeconds(10));
         _consumer.Dispose();
         _wake.Dispose();
+    }
+
+    private bool IsCurrent(Buffer buffer) =>
+        _buffers.TryGetValue(buffer.Partition.Partition.Partition.Value, out var current) && ReferenceEquals(current, buffer);
+
+    /// <summary>Resumes a partition (on the reader thread); an unknown or unassigned one is no error.</summary>
+    private void Resume(TopicPartition partition)
+    {
+        try
+        {
+            _consumer.Resume([partition]);
+        }
+        catch (KafkaException)
+        {
+        }
     }
 
     private void Execute(Action command)
@@ -217,7 +268,7 @@ internal sealed partial class KafkaTopicReader : IDisposable
         {
             if (buffer.Paused && buffer.Drained)
             {
-                _consumer.Resume([buffer.Partition.Partition]);
+                Resume(buffer.Partition.Partition);
                 buffer.Paused = false;
             }
         }
@@ -225,18 +276,26 @@ internal sealed partial class KafkaTopicReader : IDisposable
 
     private void OnStatistics(string json)
     {
-        var now = DateTime.UtcNow;
-        foreach (var (id, report) in KafkaPartitionHealth.ParseAll(json, _topic, _buffers.Keys))
+        try
         {
-            if (_buffers.TryGetValue(id, out var buffer))
+            var now = DateTime.UtcNow;
+            foreach (var (id, report) in KafkaPartitionHealth.ParseAll(json, _topic, _buffers.Keys))
             {
-                buffer.Partition.Health.Observe(report, now);
+                if (_buffers.TryGetValue(id, out var buffer))
+                {
+                    buffer.Partition.Health.Observe(report, now);
+                }
             }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Statistics feed partition state only: they must never stop the reader thread.
+            LogStatisticsFailed(_logger, ex, _topic);
         }
     }
 
-    /// <summary>One partition's records on their way from the reader thread to its receiver.</summary>
-    private sealed class Buffer(KafkaPartitionContext partition)
+    /// <summary>One partition's records on their way from the reader thread to its receiver: one ownership.</summary>
+    private sealed class Buffer(KafkaPartitionContext partition) : KafkaPartitionReading
     {
         private readonly Lock _gate = new();
         private readonly Queue<ConsumeResult<byte[]?, byte[]?>> _records = new();
@@ -346,13 +405,17 @@ internal sealed partial class KafkaTopicReader : IDisposable
             waiter?.TrySetResult();
         }
 
-        public void Clear()
+        /// <summary>The ownership ended: drops what is buffered, takes nothing more, wakes a waiting read.</summary>
+        public void Close()
         {
             lock (_gate)
             {
                 _records.Clear();
                 _bytes = 0;
+                _seeking = true;
             }
+
+            Wake();
         }
 
         public void BeginSeek()
@@ -382,6 +445,14 @@ internal sealed partial class KafkaTopicReader : IDisposable
     [LoggerMessage(Level = LogLevel.Debug, Message = "librdkafka {Level}: {Message}")]
     private static partial void LogKafkaLog(ILogger logger, string level, string message);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "librdkafka's statistics for {Topic} could not be read")]
+    private static partial void LogStatisticsFailed(ILogger logger, Exception exception, string topic);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "The reader of {Topic} could not assign, seek or pause a partition; trying again")]
     private static partial void LogCommandFailed(ILogger logger, Exception exception, string topic);
+}
+
+/// <summary>A silo's reading of one partition through a <see cref="KafkaTopicReader"/>: one ownership, from add to remove.</summary>
+internal abstract class KafkaPartitionReading
+{
 }
