@@ -91,6 +91,94 @@ public sealed class EventArchiveTests : IDisposable
     }
 
     [Fact]
+    public async Task A_row_PostgreSQL_refuses_is_skipped_and_counted_and_the_rest_of_its_batch_is_archived()
+    {
+        // The contract keeps U+0000 out of events; should PostgreSQL refuse a row for another reason of its data, that
+        // row must not stop the archive (and with it every commit of its partition) for ever.
+        await using var data = await DatabaseAsync(await PostgresServer.Shared);
+        using var archive = Archive(data);
+        var tp = new TopicPartition("events", 0);
+        var records = Records(0, 50);
+        records[7] = records[7] with { Event = ((StreamEvent)records[7].Event) with { Entity = "bad\0entity" } };
+        records[31] = records[31] with { Event = ((StreamEvent)records[31].Event) with { Attributes = new Dictionary<string, AttributeValue> { ["note"] = "a\0b" } } };
+
+        await archive.StartAsync(CancellationToken.None);
+        await archive.OnReadAsync(tp, records, CancellationToken.None);
+        await archive.OnReadAsync(tp, Records(50, 10), CancellationToken.None);
+        await WaitUntilAsync(async () => archive.PendingRows == 0, TimeSpan.FromSeconds(30), "the archive did not get past the refused rows");
+        await archive.StopAsync(CancellationToken.None);
+
+        Assert.Equal(58, await RowsAsync(data));
+        Assert.Equal(2, archive.RejectedRows);
+        Assert.Equal(60, await archive.GetCommittableOffsetAsync(tp, 60, CancellationToken.None));
+        await using var missing = data.CreateCommand("SELECT array_agg(o ORDER BY o) FROM generate_series(0::bigint, 59) o WHERE o NOT IN (SELECT \"offset\" FROM events)");
+        var skipped = (long[])(await missing.ExecuteScalarAsync())!;
+        Assert.Equal([7L, 31L], skipped);
+    }
+
+    [Fact]
+    public async Task A_writer_outlives_an_unexpected_exception_and_writes_its_batch_again()
+    {
+        await using var data = await DatabaseAsync(await PostgresServer.Shared);
+        var clock = new FailingOnceClock();
+        using var archive = new EventArchive(
+            data,
+            new EventArchiveOptions { Writers = 1, Retention = TimeSpan.Zero, FlushInterval = TimeSpan.FromMilliseconds(20), RetryDelay = TimeSpan.FromMilliseconds(100) },
+            _meters,
+            NullLogger<EventArchive>.Instance,
+            clock);
+        var tp = new TopicPartition("events", 0);
+
+        await archive.StartAsync(CancellationToken.None);
+        await archive.OnReadAsync(tp, Records(0, 20), CancellationToken.None);
+        await WaitUntilAsync(async () => archive.PendingRows == 0, TimeSpan.FromSeconds(30), "the only writer died");
+        await archive.OnReadAsync(tp, Records(20, 20), CancellationToken.None);
+        await WaitUntilAsync(async () => archive.PendingRows == 0, TimeSpan.FromSeconds(30), "the writer did not write the next batch");
+        await archive.StopAsync(CancellationToken.None);
+
+        Assert.True(clock.Failed);
+        Assert.Equal(40, await RowsAsync(data));
+        Assert.Equal(40, await archive.GetCommittableOffsetAsync(tp, 40, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Retention_deletes_old_events_and_outlives_an_unexpected_exception()
+    {
+        await using var data = await DatabaseAsync(await PostgresServer.Shared);
+        var clock = new FailingOnceClock();
+        using var archive = new EventArchive(
+            data,
+            new EventArchiveOptions { Retention = TimeSpan.FromDays(1), RetentionCheckInterval = TimeSpan.FromMilliseconds(100), FlushInterval = TimeSpan.FromMilliseconds(20), RetryDelay = TimeSpan.FromMilliseconds(100) },
+            _meters,
+            NullLogger<EventArchive>.Instance,
+            clock);
+        var tp = new TopicPartition("events", 0);
+        List<KafkaObservedRecord> At(int from, int count, DateTimeOffset time) => Enumerable.Range(from, count)
+            .Select(i => new KafkaObservedRecord(i, new Timestamp(DateTime.UtcNow), "card-1", new StreamEvent { Entity = "card-1", Type = "payment", Timestamp = time }))
+            .ToList();
+        var old = At(0, 10, DateTimeOffset.UtcNow.AddDays(-2));
+        var fresh = At(10, 5, DateTimeOffset.UtcNow);
+
+        await archive.StartAsync(CancellationToken.None);
+        await archive.OnReadAsync(tp, old, CancellationToken.None);
+        await archive.OnReadAsync(tp, fresh, CancellationToken.None);
+        await WaitUntilAsync(async () => await RowsAsync(data) == 5 && archive.PendingRows == 0, TimeSpan.FromSeconds(30), "retention did not delete the old events");
+        await archive.StopAsync(CancellationToken.None);
+        Assert.True(clock.Failed);
+    }
+
+    /// <summary>A clock whose first reading throws: an exception no writer or retention expects.</summary>
+    private sealed class FailingOnceClock : TimeProvider
+    {
+        private int _reads;
+
+        public bool Failed => Volatile.Read(ref _reads) > 0;
+
+        public override DateTimeOffset GetUtcNow() =>
+            Interlocked.Increment(ref _reads) == 1 ? throw new ArithmeticException("injected") : base.GetUtcNow();
+    }
+
+    [Fact]
     public async Task The_reader_filters_by_entity_and_time_and_bounds_the_answer()
     {
         await using var data = await DatabaseAsync(await PostgresServer.Shared);

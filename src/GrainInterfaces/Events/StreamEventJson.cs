@@ -152,6 +152,12 @@ public static class StreamEventJson
                 return false;
             }
 
+            if (key.Contains('\0', StringComparison.Ordinal))
+            {
+                rejection = Invalid("The record key (the entity id) must not contain the character U+0000.");
+                return false;
+            }
+
             if (entity is not null && !string.Equals(entity, key, StringComparison.Ordinal))
             {
                 rejection = new EventRejection(EventRejection.EntityMismatch, $"The record key '{Truncate(key)}' and the entity field '{Truncate(entity)}' differ.");
@@ -307,6 +313,13 @@ public static class StreamEventJson
             return false;
         }
 
+        if (value.Contains('\0', StringComparison.Ordinal))
+        {
+            rejection = Invalid($"{name} must not contain the character U+0000.");
+            value = null;
+            return false;
+        }
+
         rejection = null;
         return true;
     }
@@ -383,7 +396,15 @@ public static class StreamEventJson
             switch (reader.TokenType)
             {
                 case JsonTokenType.String:
-                    attribute = AttributeValue.FromString(reader.GetString()!);
+                    var text = reader.GetString()!;
+                    if (text.Contains('\0', StringComparison.Ordinal))
+                    {
+                        rejection = Invalid($"attrs.{Truncate(name)} must not contain the character U+0000.");
+                        attributes = null;
+                        return false;
+                    }
+
+                    attribute = AttributeValue.FromString(text);
                     break;
                 case JsonTokenType.Number when reader.TryGetDouble(out var number) && double.IsFinite(number):
                     attribute = AttributeValue.FromNumber(number);
@@ -401,6 +422,13 @@ public static class StreamEventJson
             if (name.Length is 0 or > StreamEvent.MaxTypeLength)
             {
                 rejection = Invalid($"attribute names must be 1 to {StreamEvent.MaxTypeLength} characters.");
+                attributes = null;
+                return false;
+            }
+
+            if (name.Contains('\0', StringComparison.Ordinal))
+            {
+                rejection = Invalid("attribute names must not contain the character U+0000.");
                 attributes = null;
                 return false;
             }

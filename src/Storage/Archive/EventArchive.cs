@@ -36,6 +36,7 @@ public sealed partial class EventArchive : BackgroundService, IKafkaReadObserver
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _room = new(0);
     private long _pendingRows;
+    private long _rejectedRows;
     private DateTimeOffset? _failingSince;
     private string? _lastError;
 
@@ -59,6 +60,9 @@ public sealed partial class EventArchive : BackgroundService, IKafkaReadObserver
 
     /// <summary>Events read but not yet in the table.</summary>
     public long PendingRows => Interlocked.Read(ref _pendingRows);
+
+    /// <summary>Events PostgreSQL refused for their data and the archive skipped (each one is logged with its offset).</summary>
+    public long RejectedRows => Interlocked.Read(ref _rejectedRows);
 
     /// <summary>Since when writes fail, and why; null while they succeed.</summary>
     public (DateTimeOffset Since, string Error)? Failing
@@ -193,7 +197,17 @@ public sealed partial class EventArchive : BackgroundService, IKafkaReadObserver
             var watch = Stopwatch.StartNew();
             try
             {
-                await WriteAsync(batch, stoppingToken).ConfigureAwait(false);
+                try
+                {
+                    await WriteAsync(batch, stoppingToken).ConfigureAwait(false);
+                }
+                catch (PostgresException ex) when (IsRefusedData(ex))
+                {
+                    // Writing it again would fail for ever: find the refused rows and archive the rest.
+                    var all = batch.SelectMany(c => c.Records.Select(r => (c.Partition, Record: r))).ToList();
+                    await WriteSkippingRefusedAsync(all, 0, all.Count, stoppingToken).ConfigureAwait(false);
+                }
+
                 var newest = batch.Max(c => c.Records[^1].Timestamp.UnixTimestampMs);
                 Metrics.Written(rows, watch.Elapsed.TotalMilliseconds, (_time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(newest)).TotalMilliseconds);
                 lock (_gate)
@@ -227,8 +241,10 @@ public sealed partial class EventArchive : BackgroundService, IKafkaReadObserver
 
                 return;
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
+                // Whatever went wrong, this writer lives on and the batch is written again: a writer that died would
+                // hold its partitions' commits back silently.
                 Metrics.Failed();
                 lock (_gate)
                 {
@@ -279,6 +295,54 @@ public sealed partial class EventArchive : BackgroundService, IKafkaReadObserver
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Whether PostgreSQL refused the rows for what they hold (a data exception, a violated constraint other than the
+    /// key, a value over one of its limits): writing the same rows again cannot succeed.
+    /// </summary>
+    private static bool IsRefusedData(PostgresException ex) =>
+        ex.SqlState != PostgresErrorCodes.UniqueViolation
+        && (ex.SqlState.StartsWith("22", StringComparison.Ordinal)
+            || ex.SqlState.StartsWith("23", StringComparison.Ordinal)
+            || ex.SqlState == PostgresErrorCodes.ProgramLimitExceeded);
+
+    /// <summary>
+    /// Writes <paramref name="rows"/>[<paramref name="start"/>..+<paramref name="count"/>], halving the range on each
+    /// refusal until the refused rows stand alone; those are skipped, logged with their offsets and counted.
+    /// </summary>
+    private async Task WriteSkippingRefusedAsync(List<(TopicPartition Partition, KafkaObservedRecord Record)> rows, int start, int count, CancellationToken cancellationToken)
+    {
+        var chunks = new List<Chunk>();
+        for (var i = start; i < start + count; i++)
+        {
+            if (chunks.Count == 0 || !chunks[^1].Partition.Equals(rows[i].Partition))
+            {
+                chunks.Add(new Chunk(rows[i].Partition, []));
+            }
+
+            chunks[^1].Records.Add(rows[i].Record);
+        }
+
+        try
+        {
+            await WriteAsync(chunks, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (IsRefusedData(ex))
+        {
+            if (count == 1)
+            {
+                var (partition, record) = rows[start];
+                Interlocked.Increment(ref _rejectedRows);
+                Metrics.Rejected(ex.SqlState);
+                LogRowRefused(_logger, partition.Topic, partition.Partition.Value, record.Offset, ex.SqlState, ex.MessageText);
+                return;
+            }
+
+            var half = count / 2;
+            await WriteSkippingRefusedAsync(rows, start, half, cancellationToken).ConfigureAwait(false);
+            await WriteSkippingRefusedAsync(rows, start + half, count - half, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -346,7 +410,7 @@ public sealed partial class EventArchive : BackgroundService, IKafkaReadObserver
                     }
                     while (deleted > 0);
                 }
-                catch (NpgsqlException ex)
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
                     LogRetentionFailed(_logger, ex);
                 }
@@ -397,6 +461,9 @@ public sealed partial class EventArchive : BackgroundService, IKafkaReadObserver
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Writing {Rows} events to the archive failed; trying again in {DelayMs} ms (their offsets stay uncommitted)")]
     private static partial void LogWriteFailed(ILogger logger, Exception exception, int rows, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "PostgreSQL refused the event at {Topic}[{Partition}]@{Offset} ({SqlState}: {Error}); the archive skips it, the event stays in Kafka at that offset")]
+    private static partial void LogRowRefused(ILogger logger, string topic, int partition, long offset, string sqlState, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The archive writes again after {Outage} of failures")]
     private static partial void LogRecovered(ILogger logger, TimeSpan outage);

@@ -13,6 +13,7 @@ public sealed class EventArchiveMetrics
     private readonly Histogram<double> _batchDuration;
     private readonly Histogram<double> _lag;
     private readonly Counter<long> _failures;
+    private readonly Counter<long> _rejected;
 
     /// <summary>Creates the instruments.</summary>
     /// <param name="meterFactory">The host's meter factory.</param>
@@ -25,6 +26,7 @@ public sealed class EventArchiveMetrics
         _batchDuration = _meter.CreateHistogram<double>("streamgrains.archive.batch.duration", "ms", "How long writing one batch to PostgreSQL took.");
         _lag = _meter.CreateHistogram<double>("streamgrains.archive.lag", "ms", "When a batch is written: how far its newest event's Kafka timestamp is behind now.");
         _failures = _meter.CreateCounter<long>("streamgrains.archive.failures", "{batch}", "Batch writes that failed (they are written again).");
+        _rejected = _meter.CreateCounter<long>("streamgrains.archive.rejected", "{row}", "Events PostgreSQL refused for their data (tagged with the SQLSTATE), skipped by the archive and logged with their offsets.");
         _meter.CreateObservableGauge("streamgrains.archive.pending", pending, "{row}", "Events read but not yet in the archive.");
     }
 
@@ -36,4 +38,6 @@ public sealed class EventArchiveMetrics
     }
 
     internal void Failed() => _failures.Add(1);
+
+    internal void Rejected(string sqlState) => _rejected.Add(1, new KeyValuePair<string, object?>("sqlstate", sqlState));
 }

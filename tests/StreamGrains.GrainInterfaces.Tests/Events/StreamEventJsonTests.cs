@@ -85,6 +85,23 @@ public sealed class StreamEventJsonTests
         Assert.Equal(EventRejection.InvalidField, r3!.Reason);
     }
 
+    [Theory]
+    [InlineData("""{"entity":"a\u0000b","type":"t","ts":1}""", null, "entity")]
+    [InlineData("""{"entity":"a","type":"t\u0000","ts":1}""", null, "type")]
+    [InlineData("""{"id":"\u0000","entity":"a","type":"t","ts":1}""", null, "id")]
+    [InlineData("""{"entity":"a","type":"t","ts":1,"attrs":{"x":"1\u00002"}}""", null, "attrs.x")]
+    [InlineData("""{"entity":"a","type":"t","ts":1,"attrs":{"x\u0000":"1"}}""", null, "attribute names")]
+    [InlineData("""{"type":"t","ts":1}""", "a\0b", "record key")]
+    public void Rejects_the_nul_character_which_no_text_column_can_hold(string json, string? key, string field)
+    {
+        // PostgreSQL's text and jsonb cannot store U+0000: such an event could never be archived, so it is no event.
+        Assert.False(Parse(json, key, out var evt, out var rejection));
+        Assert.Null(evt);
+        Assert.Equal(EventRejection.InvalidField, rejection!.Reason);
+        Assert.Contains(field, rejection.Detail, StringComparison.Ordinal);
+        Assert.Contains("U+0000", rejection.Detail, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Rejects_a_key_that_disagrees_with_the_entity_field()
     {
