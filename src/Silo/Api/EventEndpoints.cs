@@ -21,7 +21,9 @@ internal static class EventEndpoints
             return Results.Problem(
                 statusCode: StatusCodes.Status404NotFound,
                 title: "The event archive is off",
-                detail: "Events are archived with PostgreSQL storage (--storage postgres and ConnectionStrings:StreamGrains).");
+                detail: services.GetService<Npgsql.NpgsqlDataSource>() is null
+                    ? "Events are archived with PostgreSQL storage (--storage postgres and ConnectionStrings:StreamGrains)."
+                    : "This silo uses PostgreSQL, but StreamGrains:Archive:Enabled is false.");
         }
 
         var query = context.Request.Query;

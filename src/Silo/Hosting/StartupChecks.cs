@@ -27,11 +27,13 @@ internal static class StartupChecks
             errors.Add($"{StreamGrainsOptions.SectionName}:Cluster:GatewayPort: port {options.Cluster.GatewayPort} is in use (another silo?); choose another with --gateway-port.");
         }
 
-        foreach (var url in (configuration["urls"] ?? "http://localhost:5000").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var (setting, url) in HttpEndpoints(configuration))
         {
             if (Uri.TryCreate(url.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) && uri.Port > 0 && !IsFree(uri.Port))
             {
-                errors.Add($"urls: port {uri.Port} of {url} is in use (another silo?); choose another with --urls http://localhost:<port>.");
+                errors.Add(setting == "urls"
+                    ? $"urls: port {uri.Port} of {url} is in use (another silo?); choose another with --urls http://localhost:<port>."
+                    : $"{setting}: port {uri.Port} of {url} is in use (another silo?); choose another there, or with --urls http://localhost:<port>.");
             }
         }
 
@@ -63,6 +65,34 @@ internal static class StartupChecks
         return missing.Count == 0
             ? []
             : [$"{StreamGrainsOptions.SectionName}:Kafka: the topic(s) {string.Join(", ", missing)} do not exist at {kafka.BootstrapServers}; create them first (the platform needs {string.Join(", ", kafka.Topics)})."];
+    }
+
+    /// <summary>
+    /// The HTTP endpoints Kestrel will listen on, each with the setting it comes from, in Kestrel's order of precedence:
+    /// <c>Kestrel:Endpoints</c>, else <c>urls</c> (<c>--urls</c>, <c>ASPNETCORE_URLS</c>), else <c>http_ports</c> and
+    /// <c>https_ports</c> (<c>ASPNETCORE_HTTP_PORTS</c>...), else http://localhost:5000.
+    /// </summary>
+    internal static IReadOnlyList<(string Setting, string Url)> HttpEndpoints(IConfiguration configuration)
+    {
+        var endpoints = configuration.GetSection("Kestrel:Endpoints").GetChildren()
+            .Where(e => !string.IsNullOrWhiteSpace(e["Url"]))
+            .Select(e => ($"Kestrel:Endpoints:{e.Key}:Url", e["Url"]!))
+            .ToList();
+        if (endpoints.Count > 0)
+        {
+            return endpoints;
+        }
+
+        static string[] Split(string value) => value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (configuration["urls"] is { } urls && !string.IsNullOrWhiteSpace(urls))
+        {
+            return Split(urls).Select(url => ("urls", url)).ToList();
+        }
+
+        var ports = Split(configuration["http_ports"] ?? string.Empty).Select(port => ("http_ports", $"http://*:{port}"))
+            .Concat(Split(configuration["https_ports"] ?? string.Empty).Select(port => ("https_ports", $"https://*:{port}")))
+            .ToList();
+        return ports.Count > 0 ? ports : [("urls", "http://localhost:5000")];
     }
 
     private static bool IsFree(int port)

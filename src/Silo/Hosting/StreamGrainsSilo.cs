@@ -52,14 +52,26 @@ internal static class StreamGrainsSilo
             : null;
         if (postgres is not null)
         {
-            builder.Services.AddSingleton(postgres.DataSource);
+            // Registered through a factory, so that the container disposes it with the host.
+            builder.Services.AddSingleton(_ => postgres.DataSource);
             builder.Services.AddSingleton<PostgresMigrator>();
         }
 
-        var kafka = KafkaEnvironment.Create(options);
+        KafkaEnvironment kafka;
+        try
+        {
+            kafka = KafkaEnvironment.Create(options);
+        }
+        catch
+        {
+            postgres?.DataSource.Dispose();
+            throw;
+        }
+
         if (StartupChecks.KafkaProblems(kafka, options.Kafka.ConnectTimeout) is { Count: > 0 } kafkaErrors)
         {
             kafka.Dispose();
+            postgres?.DataSource.Dispose();
             throw new ConfigurationException(kafkaErrors);
         }
 
@@ -137,7 +149,8 @@ internal static class StreamGrainsSilo
 
         try
         {
-            var storage = PostgresStorage.Open(connectionString, new StorageSettings { MigrateOnStart = true });
+            var timeout = builder.Configuration.GetValue($"{StreamGrainsOptions.SectionName}:Storage:ConnectTimeout", new StorageSettings().ConnectTimeout);
+            var storage = PostgresStorage.Open(connectionString, new StorageSettings { MigrateOnStart = true, ConnectTimeout = timeout });
             await using var dataSource = storage.DataSource;
             var version = await new PostgresMigrator(dataSource, StartupLog.Factory.CreateLogger<PostgresMigrator>()).CurrentVersionAsync().ConfigureAwait(false);
             Console.WriteLine($"The database at {PostgresStorage.Describe(connectionString)} is at schema version {version}.");
@@ -146,6 +159,12 @@ internal static class StreamGrainsSilo
         catch (ConfigurationException ex)
         {
             await Console.Error.WriteLineAsync(ex.Message).ConfigureAwait(false);
+            return 2;
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The binder could not read Storage:ConnectTimeout; its message names the key.
+            await Console.Error.WriteLineAsync($"Invalid configuration: {ex.Message}").ConfigureAwait(false);
             return 2;
         }
     }

@@ -14,38 +14,67 @@ internal sealed class PostgresStorage
     /// <summary>The ADO.NET invariant Orleans' providers load Npgsql by.</summary>
     public const string Invariant = "Npgsql";
 
+    private const string Setting = $"ConnectionStrings:{StorageSettings.ConnectionStringName}";
+
     private PostgresStorage(NpgsqlDataSource dataSource) => DataSource = dataSource;
 
+    /// <summary>The data source; whoever opened the storage disposes it (the silo's DI container does).</summary>
     public NpgsqlDataSource DataSource { get; }
 
-    /// <exception cref="StreamGrainsSilo.ConfigurationException">PostgreSQL does not answer, or its schema cannot be brought up to date.</exception>
+    /// <exception cref="StreamGrainsSilo.ConfigurationException">
+    /// The connection string is malformed, PostgreSQL does not answer, or its schema cannot be brought up to date.
+    /// </exception>
     public static PostgresStorage Open(string connectionString, StorageSettings settings)
     {
-        var dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { Timeout = (int)Math.Ceiling(settings.ConnectTimeout.TotalSeconds) }.ConnectionString);
-        var server = Describe(connectionString);
+        NpgsqlConnectionStringBuilder builder;
         try
         {
-            using (var connection = dataSource.OpenConnection())
+            builder = new NpgsqlConnectionStringBuilder(connectionString) { Timeout = (int)Math.Ceiling(settings.ConnectTimeout.TotalSeconds) };
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            throw new StreamGrainsSilo.ConfigurationException([$"{Setting}: not a valid PostgreSQL connection string: {ex.Message.ReplaceLineEndings(" ")}"]);
+        }
+
+        var server = $"{builder.Host}:{builder.Port}/{builder.Database}";
+        var dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+        try
+        {
+            try
             {
-                // It answers.
+                using (dataSource.OpenConnection())
+                {
+                    // It answers.
+                }
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+            {
+                throw new StreamGrainsSilo.ConfigurationException([$"{Setting}: PostgreSQL at {server} cannot be used: {Reason(ex)}"]);
             }
 
             var migrator = new PostgresMigrator(dataSource, StartupLog.Factory.CreateLogger<PostgresMigrator>());
-            if (settings.MigrateOnStart)
+            try
             {
-                migrator.MigrateAsync().GetAwaiter().GetResult();
+                if (settings.MigrateOnStart)
+                {
+                    migrator.MigrateAsync().GetAwaiter().GetResult();
+                }
+                else if (migrator.CurrentVersionAsync().GetAwaiter().GetResult() < PostgresMigrator.LatestVersion)
+                {
+                    throw new StreamGrainsSilo.ConfigurationException([$"{StreamGrainsOptions.SectionName}:Storage:MigrateOnStart: false, and the database at {server} is not at schema version {PostgresMigrator.LatestVersion}; run 'dotnet run --project src/Silo -- migrate' first."]);
+                }
             }
-            else if (migrator.CurrentVersionAsync().GetAwaiter().GetResult() < PostgresMigrator.LatestVersion)
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
             {
-                throw new StreamGrainsSilo.ConfigurationException([$"{StreamGrainsOptions.SectionName}:Storage:MigrateOnStart: false, and the database at {server} is not at schema version {PostgresMigrator.LatestVersion}; run 'dotnet run --project src/Silo -- migrate' first."]);
+                throw new StreamGrainsSilo.ConfigurationException([$"{Setting}: the database at {server} could not be brought to schema version {PostgresMigrator.LatestVersion}: {Reason(ex)}"]);
             }
 
             return new PostgresStorage(dataSource);
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        catch
         {
             dataSource.Dispose();
-            throw new StreamGrainsSilo.ConfigurationException([$"ConnectionStrings:{StorageSettings.ConnectionStringName}: PostgreSQL at {server} cannot be used: {Reason(ex)}"]);
+            throw;
         }
     }
 
@@ -57,5 +86,5 @@ internal sealed class PostgresStorage
     }
 
     private static string Reason(Exception ex) =>
-        (ex is PostgresException postgres ? postgres.MessageText : ex.InnerException?.Message ?? ex.Message).ReplaceLineEndings(" ");
+        (ex is PostgresException postgres ? $"{postgres.MessageText} ({postgres.SqlState})" : ex.InnerException?.Message ?? ex.Message).ReplaceLineEndings(" ");
 }

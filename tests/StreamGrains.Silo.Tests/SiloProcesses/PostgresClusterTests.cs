@@ -192,6 +192,31 @@ public sealed class PostgresClusterTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task With_the_archive_switched_off_nothing_is_archived_and_the_api_says_which_setting_turned_it_off()
+    {
+        var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync("archive-off");
+        await using var silo = SiloProcess.Start("--storage", "postgres", "--ConnectionStrings:StreamGrains", connectionString, "--StreamGrains:Archive:Enabled", "false");
+        await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+
+        // The demo traffic is read and committed (no archive holds the commits back) while the table stays empty.
+        async Task<long> CommittedAsync() => (await silo.GetInfoAsync()).GetProperty("kafka").GetProperty("partitions").EnumerateArray()
+            .Sum(p => p.GetProperty("committedOffset").ValueKind == JsonValueKind.Number ? p.GetProperty("committedOffset").GetInt64() : 0);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await CommittedAsync() < 100 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+        }
+
+        Assert.True(await CommittedAsync() >= 100, "the silo did not read and commit the demo traffic");
+        await using var data = NpgsqlDataSource.Create(connectionString);
+        Assert.Equal(0L, await ScalarAsync<long>(data, "SELECT count(*) FROM events"));
+        using var response = await silo.Http.GetAsync(new Uri("/api/events", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Contains("StreamGrains:Archive:Enabled is false", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_local_cluster_script_starts_a_cluster_whose_silos_share_the_partitions_and_stops_it()
     {
         var script = Path.Combine(RepositoryPaths.Root, "deploy", "local-cluster.sh");
@@ -201,10 +226,20 @@ public sealed class PostgresClusterTests(ITestOutputHelper output)
             Assert.True(code == 0, output);
             Assert.Contains("silo 1: http://127.0.0.1:5001", output, StringComparison.Ordinal);
             using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:5001") };
-            var partitions = (await http.GetFromJsonAsync<JsonElement>(new Uri("/api/info", UriKind.Relative))).GetProperty("kafka").GetProperty("partitions").EnumerateArray().ToList();
-            Assert.Equal(8, partitions.Count);
-            Assert.Equal([4, 4], partitions.GroupBy(p => p.GetProperty("owner").GetString()).Select(g => g.Count()).Order());
             Assert.Equal("Postgres", (await http.GetFromJsonAsync<JsonElement>(new Uri("/api/info", UriKind.Relative))).GetProperty("storage").GetString());
+
+            // Both silos are ready; the shares follow the membership within seconds.
+            var watch = Stopwatch.StartNew();
+            List<string?> owners;
+            do
+            {
+                await Task.Delay(200);
+                owners = (await http.GetFromJsonAsync<JsonElement>(new Uri("/api/info", UriKind.Relative))).GetProperty("kafka").GetProperty("partitions").EnumerateArray().Select(p => p.GetProperty("owner").GetString()).ToList();
+            }
+            while (!(owners.Count == 8 && owners.All(o => o is not null) && owners.GroupBy(o => o).Select(g => g.Count()).Order().SequenceEqual([4, 4])) && watch.Elapsed < TimeSpan.FromSeconds(30));
+
+            Assert.Equal(8, owners.Count);
+            Assert.Equal([4, 4], owners.GroupBy(o => o).Select(g => g.Count()).Order());
         }
         finally
         {
@@ -213,6 +248,61 @@ public sealed class PostgresClusterTests(ITestOutputHelper output)
         }
 
         Assert.False(Directory.Exists(Path.Combine(RepositoryPaths.Root, ".local-cluster")));
+    }
+
+    [Fact]
+    public async Task A_local_cluster_that_fails_to_start_is_stopped_again_and_keeps_its_logs()
+    {
+        var script = Path.Combine(RepositoryPaths.Root, "deploy", "local-cluster.sh");
+        var failed = Path.Combine(RepositoryPaths.Root, ".local-cluster-failed");
+        var (usage, usageOutput) = await RunAsync(script, "start", "none");
+        Assert.Equal(1, usage);
+        Assert.Contains("silos must be a positive number", usageOutput, StringComparison.Ordinal);
+
+        // The second silo's HTTP port is taken: it stops at start-up, and with it the whole start.
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 5001);
+        taken.Start();
+        var (code, output) = await RunAsync(script, "start", "2");
+        try
+        {
+            Assert.Equal(1, code);
+            Assert.Contains("Silo 1 exited.", output, StringComparison.Ordinal);
+            Assert.Contains("port 5001", output, StringComparison.Ordinal); // the silo's own one-line reason, from its log
+            Assert.False(Directory.Exists(Path.Combine(RepositoryPaths.Root, ".local-cluster")));
+            Assert.True(File.Exists(Path.Combine(failed, "silo-1.log")));
+            Assert.False(Directory.Exists(File.ReadAllText(Path.Combine(failed, "pg_dir")).Trim()), "PostgreSQL's data directory was left behind");
+            foreach (var pid in File.ReadAllLines(Path.Combine(failed, "silos.pid")).Append(File.ReadAllText(Path.Combine(failed, "broker.pid")).Trim()))
+            {
+                var exited = false;
+                for (var i = 0; i < 50 && !exited; i++)
+                {
+                    try
+                    {
+                        using var process = Process.GetProcessById(int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture));
+                        exited = process.HasExited;
+                    }
+                    catch (ArgumentException)
+                    {
+                        exited = true; // no such process
+                    }
+
+                    if (!exited)
+                    {
+                        await Task.Delay(100);
+                    }
+                }
+
+                Assert.True(exited, $"process {pid} still runs");
+            }
+        }
+        finally
+        {
+            await RunAsync(script, "stop");
+            if (Directory.Exists(failed))
+            {
+                Directory.Delete(failed, recursive: true);
+            }
+        }
     }
 
     private static async Task<(int Code, string Output)> RunAsync(string script, params string[] arguments)
@@ -228,7 +318,16 @@ public sealed class PostgresClusterTests(ITestOutputHelper output)
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{Path.GetFileName(script)} {string.Join(' ', arguments)} did not finish within 5 minutes");
+        }
+
         return (process.ExitCode, await stdout + await stderr);
     }
 
