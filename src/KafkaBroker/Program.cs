@@ -8,7 +8,7 @@ using StreamGrains.Kafka.Embedded;
 
 var brokers = 1;
 var partitions = 8;
-var topics = new List<string> { "events", "events.dlq" };
+var topics = new List<string> { "events", "events.dlq", "decisions", "events.enriched" };
 string? bootstrapFile = null;
 for (var i = 0; i < args.Length; i++)
 {

@@ -210,6 +210,17 @@ public static class StreamEventJson
         ArgumentNullException.ThrowIfNull(evt);
         using var writer = new Utf8JsonWriter(output);
         writer.WriteStartObject();
+        WriteMembers(writer, evt);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Writes the members of an event's contract JSON into an object already started (to add members of one's own).</summary>
+    /// <param name="writer">Where to write.</param>
+    /// <param name="evt">The event.</param>
+    public static void WriteMembers(Utf8JsonWriter writer, StreamEvent evt)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(evt);
         if (evt.Id is not null)
         {
             writer.WriteString("id"u8, evt.Id);
@@ -228,8 +239,6 @@ public static class StreamEventJson
             writer.WritePropertyName("attrs"u8);
             WriteAttributes(writer, evt.Attributes);
         }
-
-        writer.WriteEndObject();
     }
 
     /// <summary>Writes attributes as the contract's flat JSON object: strings, numbers and booleans.</summary>

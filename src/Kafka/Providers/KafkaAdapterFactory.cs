@@ -92,6 +92,19 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
     /// <summary>Raised when this process starts or stops reading a partition.</summary>
     public event Action? OwnershipChanged;
 
+    /// <summary>Whether this process reads, now, the partition the events of <paramref name="streamId"/> come from.</summary>
+    /// <param name="streamId">A stream of one of the provider's namespaces.</param>
+    public bool IsReadingStream(StreamId streamId) =>
+        _partitions.TryGetValue(_mapper.GetQueueForStream(streamId), out var partition) && partition.Owner == _ownerName;
+
+    /// <summary>The topic and partition the events of <paramref name="streamId"/> come from (the key's murmur2 partition).</summary>
+    /// <param name="streamId">A stream of one of the provider's namespaces.</param>
+    public (string Topic, int Partition) PartitionOfStream(StreamId streamId)
+    {
+        var (topic, partition) = _mapper.PartitionOfStream(streamId);
+        return (topic.Topic, partition);
+    }
+
     /// <summary>The topics with their partition counts.</summary>
     public IReadOnlyDictionary<string, int> TopicPartitions => _mapper.Topics.ToDictionary(t => t.Topic, t => t.Partitions, StringComparer.Ordinal);
 

@@ -94,28 +94,31 @@ public sealed class KafkaBatchContainer : IBatchContainer
         }
     }
 
+    /// <summary>
+    /// The request context key under which a delivery carries <see cref="LastTimestampMs"/> (a <see cref="long"/>), so
+    /// that a consumer can measure from the record's Kafka timestamp to what it does with the event.
+    /// </summary>
+    public const string RecordTimestampKey = "sg.kafka.ts";
+
     /// <inheritdoc />
     public bool ImportRequestContext()
     {
-        var imported = false;
+        Orleans.Runtime.RequestContext.Set(RecordTimestampKey, LastTimestampMs);
         if (RequestContext is { Count: > 0 })
         {
             foreach (var (key, value) in RequestContext)
             {
                 Orleans.Runtime.RequestContext.Set(key, value);
             }
-
-            imported = true;
         }
 
         if (DeliveryTraceParent is not null)
         {
             // Orleans' activity propagation reads the W3C fields from the request context.
             Orleans.Runtime.RequestContext.Set(Tracing.KafkaTracing.TraceParentHeader, DeliveryTraceParent);
-            imported = true;
         }
 
-        return imported;
+        return true; // the record timestamp at least: Orleans clears the context after the delivery
     }
 
     /// <summary>This container as delivered under the trace context <paramref name="traceParent"/>.</summary>

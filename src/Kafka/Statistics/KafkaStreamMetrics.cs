@@ -22,6 +22,7 @@ public sealed class KafkaStreamMetrics : IDisposable
     private readonly Counter<long> _commits;
     private readonly Counter<long> _produced;
     private readonly Counter<long> _deliveryFailures;
+    private long _deadLetteredTotal;
     private readonly ConcurrentDictionary<TopicPartition, Func<KafkaPartitionStatus>> _partitions = new();
     private readonly ConcurrentDictionary<TopicPartition, Func<(int Undelivered, int Retained, long Bytes)>> _caches = new();
 
@@ -54,8 +55,14 @@ public sealed class KafkaStreamMetrics : IDisposable
 
     internal void Delivered(string topic, double latencyMs) => _deliveryLatency.Record(Math.Max(0, latencyMs), new KeyValuePair<string, object?>("topic", topic));
 
-    internal void DeadLettered(string topic, string reason) =>
+    /// <summary>Records this process sent to dead-letter topics since it started.</summary>
+    public long DeadLetteredTotal => Interlocked.Read(ref _deadLetteredTotal);
+
+    internal void DeadLettered(string topic, string reason)
+    {
+        Interlocked.Increment(ref _deadLetteredTotal);
         _deadLettered.Add(1, new KeyValuePair<string, object?>("topic", topic), new KeyValuePair<string, object?>("reason", reason));
+    }
 
     internal void OffsetCommitted(TopicPartition partition) =>
         _commits.Add(1, new KeyValuePair<string, object?>("topic", partition.Topic), new KeyValuePair<string, object?>("partition", partition.Partition.Value));

@@ -1,3 +1,6 @@
+using StreamGrains.Profiles;
+using StreamGrains.Rules;
+
 namespace StreamGrains.Silo.Configuration;
 
 /// <summary>The <c>StreamGrains</c> configuration section: everything the silo host reads.</summary>
@@ -23,6 +26,44 @@ public sealed class StreamGrainsOptions
 
     /// <summary>The event archive in PostgreSQL (with <c>Storage:Kind</c> <c>Postgres</c>).</summary>
     public ArchiveSettings Archive { get; set; } = new();
+
+    /// <summary>Decision rules by name: <c>StreamGrains:Rules:&lt;name&gt;:Kind</c> and the keys of that kind.</summary>
+    public Dictionary<string, RuleSettings> Rules { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The external store of entity context that profiles load.</summary>
+    public ContextSettings Context { get; set; } = new();
+
+    /// <summary>How profile grains live.</summary>
+    public ProfileOptions Profiles { get; set; } = new();
+}
+
+/// <summary>The kinds of entity context store.</summary>
+public enum ContextKind
+{
+    /// <summary>No context.</summary>
+    None,
+
+    /// <summary>A file of JSON lines (<c>Context:Path</c>).</summary>
+    File,
+
+    /// <summary>The table <c>entity_context</c> on <c>ConnectionStrings:StreamGrains</c>.</summary>
+    Postgres,
+}
+
+/// <summary>The <c>StreamGrains:Context</c> section.</summary>
+public sealed class ContextSettings
+{
+    /// <summary><c>None</c> (default), <c>File</c> or <c>Postgres</c> (validated without regard to case).</summary>
+    public string Kind { get; set; } = nameof(ContextKind.None);
+
+    /// <summary>With <c>File</c>: the file of JSON lines <c>{"entity": "...", "attrs": {...}}</c>.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>How often a profile reloads its entity's context.</summary>
+    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The kind, parsed.</summary>
+    public ContextKind ParsedKind => Enum.TryParse<ContextKind>(Kind, ignoreCase: true, out var kind) ? kind : ContextKind.None;
 }
 
 /// <summary>The <c>StreamGrains:Archive</c> section.</summary>
@@ -105,6 +146,12 @@ public sealed class KafkaSettings
 
     /// <summary>The suffix of dead-letter topics: records of <c>events</c> that break the contract go to <c>events.dlq</c>.</summary>
     public string DeadLetterSuffix { get; set; } = ".dlq";
+
+    /// <summary>The topic decision records go to (key: the entity).</summary>
+    public string DecisionsTopic { get; set; } = "decisions";
+
+    /// <summary>The topic every valid event no <c>Filter</c> rule dropped goes to, enriched; empty: none.</summary>
+    public string? EnrichedTopic { get; set; } = "events.enriched";
 
     /// <summary>The consumer group whose committed offsets the platform reads and writes.</summary>
     public string ConsumerGroup { get; set; } = "streamgrains";

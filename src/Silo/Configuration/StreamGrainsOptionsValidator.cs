@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using StreamGrains.Rules;
 
 namespace StreamGrains.Silo.Configuration;
 
@@ -76,6 +77,27 @@ internal sealed class StreamGrainsOptionsValidator : IValidateOptions<StreamGrai
         Require(archive.BatchRows is >= 1 and <= 1_000_000, "Archive:BatchRows", $"must be between 1 and 1000000, was {archive.BatchRows}.");
         Require(archive.FlushInterval >= TimeSpan.FromMilliseconds(1) && archive.FlushInterval <= TimeSpan.FromMinutes(1), "Archive:FlushInterval", $"must be between 00:00:00.001 and 00:01:00, was {archive.FlushInterval}.");
         Require(archive.MaxPendingRows >= archive.BatchRows, "Archive:MaxPendingRows", $"must be at least Archive:BatchRows ({archive.BatchRows}), was {archive.MaxPendingRows}.");
+
+        Require(IsTopicName(kafka.DecisionsTopic), "Kafka:DecisionsTopic", $"'{kafka.DecisionsTopic}' is not a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -).");
+        Require(string.IsNullOrEmpty(kafka.EnrichedTopic) || IsTopicName(kafka.EnrichedTopic), "Kafka:EnrichedTopic", $"'{kafka.EnrichedTopic}' is not a Kafka topic name (or empty, for none).");
+        Require(!string.Equals(kafka.DecisionsTopic, kafka.InputTopic, StringComparison.Ordinal) && !string.Equals(kafka.EnrichedTopic, kafka.InputTopic, StringComparison.Ordinal), "Kafka:DecisionsTopic", "the decisions and enriched topics must differ from Kafka:InputTopic.");
+
+        RuleCompiler.Compile(options.Rules, $"{StreamGrainsOptions.SectionName}:Rules", errors);
+        var context = options.Context;
+        Require(
+            Enum.TryParse<ContextKind>(context.Kind, ignoreCase: true, out var contextKind) && Enum.IsDefined(contextKind) && !int.TryParse(context.Kind, out _),
+            "Context:Kind",
+            $"'{context.Kind}' is not a context kind; use one of: {string.Join(", ", Enum.GetNames<ContextKind>())}.");
+        Require(context.ParsedKind != ContextKind.File || !string.IsNullOrWhiteSpace(context.Path), "Context:Path", "required with Context:Kind File (a file of JSON lines {\"entity\": \"...\", \"attrs\": {...}}).");
+        Require(context.RefreshInterval >= TimeSpan.FromSeconds(1) && context.RefreshInterval <= TimeSpan.FromDays(1), "Context:RefreshInterval", $"must be between 00:00:01 and 1.00:00:00, was {context.RefreshInterval}.");
+        if (checkConnectionString && context.ParsedKind == ContextKind.Postgres && string.IsNullOrWhiteSpace(connectionString))
+        {
+            errors.Add($"ConnectionStrings:{StorageSettings.ConnectionStringName}: required with {StreamGrainsOptions.SectionName}:Context:Kind Postgres (the table entity_context).");
+        }
+
+        var profiles = options.Profiles;
+        Require(profiles.IdleTimeout >= TimeSpan.FromSeconds(10) && profiles.IdleTimeout <= TimeSpan.FromDays(7), "Profiles:IdleTimeout", $"must be between 00:00:10 and 7.00:00:00, was {profiles.IdleTimeout}.");
+        Require(profiles.CheckpointInterval >= TimeSpan.FromMilliseconds(100) && profiles.CheckpointInterval <= TimeSpan.FromHours(1), "Profiles:CheckpointInterval", $"must be between 00:00:00.1 and 01:00:00, was {profiles.CheckpointInterval}.");
 
         var cluster = options.Cluster;
         Require(string.IsNullOrWhiteSpace(cluster.AdvertisedAddress) || System.Net.IPAddress.TryParse(cluster.AdvertisedAddress, out _), "Cluster:AdvertisedAddress", $"'{cluster.AdvertisedAddress}' is not an IP address.");

@@ -19,6 +19,12 @@ using StreamGrains.Silo.Demo;
 using StreamGrains.Silo.Health;
 using StreamGrains.Silo.Kafka;
 using StreamGrains.Silo.Storage;
+using StreamGrains.Context;
+using StreamGrains.Profiles;
+using StreamGrains.Rules;
+using StreamGrains.Silo.Decisions;
+using StreamGrains.Silo.Profiles;
+using StreamGrains.Storage.Context;
 
 namespace StreamGrains.Silo.Hosting;
 
@@ -107,9 +113,11 @@ internal static class StreamGrainsSilo
             health.AddCheck<EventArchiveHealthCheck>("archive", tags: ["ready"]);
         }
 
+        var demo = options.Demo.Enabled ?? kafka.IsEmbedded;
+        AddProfiles(builder, options, kafka, postgres, demo);
         builder.UseOrleans(silo => ConfigureSilo(silo, options, kafka));
 
-        if (options.Demo.Enabled ?? kafka.IsEmbedded)
+        if (demo)
         {
             builder.Services.AddSingleton<DemoTrafficGenerator>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<DemoTrafficGenerator>());
@@ -128,10 +136,84 @@ internal static class StreamGrainsSilo
             .WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         app.MapInfoEndpoints();
         app.MapEventEndpoints();
+        app.MapProfileEndpoints();
+        app.MapAlertEndpoints();
+        app.MapStatsEndpoints();
         app.MapStreamGrainsTelemetry(options.Telemetry);
         app.MapOrleansDashboard(routePrefix: "/dashboard");
         app.MapGet("/", () => Results.Redirect("/dashboard/")).ExcludeFromDescription();
         return app;
+    }
+
+    /// <summary>
+    /// Profiles and decisions: the rule book (configured rules, and the demo's while demo traffic runs), the context
+    /// source, the outputs to Kafka, the decision feed and the statistics.
+    /// </summary>
+    private static void AddProfiles(WebApplicationBuilder builder, StreamGrainsOptions options, KafkaEnvironment kafka, PostgresStorage? postgres, bool demo)
+    {
+        var ruleSettings = new Dictionary<string, RuleSettings>(options.Rules, StringComparer.OrdinalIgnoreCase);
+        if (demo)
+        {
+            foreach (var (name, rule) in DemoRules.All)
+            {
+                ruleSettings.TryAdd(name, rule);
+            }
+        }
+
+        var errors = new List<string>();
+        var rules = new RuleBook(RuleCompiler.Compile(ruleSettings, $"{StreamGrainsOptions.SectionName}:Rules", errors));
+        if (errors.Count > 0)
+        {
+            throw new ConfigurationException(errors);
+        }
+
+        builder.Services.AddSingleton(rules);
+        builder.Services.AddOptions<ProfileOptions>().Bind(builder.Configuration.GetSection($"{StreamGrainsOptions.SectionName}:Profiles"));
+        builder.Services.AddSingleton<ProfileMetrics>();
+        builder.Services.AddSingleton<KafkaProfileOutput>();
+        builder.Services.AddSingleton<IProfileOutput>(sp => sp.GetRequiredService<KafkaProfileOutput>());
+        builder.Services.AddSingleton<IStreamPositions, KafkaStreamPositions>();
+        builder.Services.AddSingleton<PartitionOwnerCache>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PartitionOwnerCache>());
+        builder.Services.AddSingleton<ProfileStatsReporter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ProfileStatsReporter>());
+        builder.Services.AddSingleton<DecisionFeed>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DecisionFeed>());
+
+        var context = options.Context;
+        switch (context.ParsedKind)
+        {
+            case ContextKind.File:
+                FileEntityContext file;
+                try
+                {
+                    file = new FileEntityContext(
+                        Path.GetFullPath(context.Path!),
+                        context.RefreshInterval,
+                        TimeProvider.System,
+                        ex => StartupLog.Factory.CreateLogger<FileEntityContext>().LogWarning(ex, "The context file could not be read again; the last good contents stay"));
+                }
+                catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException)
+                {
+                    throw new ConfigurationException([$"{StreamGrainsOptions.SectionName}:Context:Path: {ex.Message}"]);
+                }
+
+                builder.Services.AddSingleton<IEntityContextSource>(file);
+                break;
+            case ContextKind.Postgres:
+                var dataSource = postgres?.DataSource
+                    ?? PostgresStorage.Open(builder.Configuration.GetConnectionString(StorageSettings.ConnectionStringName)!, options.Storage).DataSource;
+                if (postgres is null)
+                {
+                    builder.Services.AddKeyedSingleton("context", (_, _) => dataSource); // disposed with the host
+                }
+
+                builder.Services.AddSingleton<IEntityContextSource>(_ => new PostgresEntityContext(dataSource, context.RefreshInterval));
+                break;
+            default:
+                builder.Services.AddSingleton<IEntityContextSource>(NoEntityContext.Instance);
+                break;
+        }
     }
 
     /// <summary>The <c>migrate</c> command: applies the schema migrations to <c>ConnectionStrings:StreamGrains</c> and stops.</summary>
@@ -273,6 +355,17 @@ internal static class StreamGrainsSilo
             }
         });
         silo.AddActivityPropagation(); // grain calls continue the trace of the Kafka record that caused them
+        silo.Services.AddPlacementDirector<PartitionLocalPlacement, PartitionLocalPlacementDirector>();
+        silo.Configure<GrainCollectionOptions>(collection =>
+        {
+            var idle = options.Profiles.IdleTimeout;
+            if (idle <= collection.CollectionQuantum)
+            {
+                collection.CollectionQuantum = idle / 2;
+            }
+
+            collection.ClassSpecificCollectionAge[typeof(ProfileGrain).FullName!] = idle;
+        });
         silo.AddDashboard();
     }
 }

@@ -39,8 +39,15 @@ internal sealed class KafkaEnvironment : IDisposable
 
     public string ConsumerGroup => _settings.ConsumerGroup;
 
+    public string DecisionsTopic => _settings.DecisionsTopic;
+
+    /// <summary>The enriched events topic, or null when switched off.</summary>
+    public string? EnrichedTopic => string.IsNullOrWhiteSpace(_settings.EnrichedTopic) ? null : _settings.EnrichedTopic;
+
     /// <summary>The topics the platform reads or writes.</summary>
-    public IReadOnlyList<string> Topics => [_settings.InputTopic, _settings.DeadLetterTopic];
+    public IReadOnlyList<string> Topics => EnrichedTopic is { } enriched
+        ? [_settings.InputTopic, _settings.DeadLetterTopic, _settings.DecisionsTopic, enriched]
+        : [_settings.InputTopic, _settings.DeadLetterTopic, _settings.DecisionsTopic];
 
     public static KafkaEnvironment Create(StreamGrainsOptions options)
     {
@@ -55,6 +62,11 @@ internal sealed class KafkaEnvironment : IDisposable
         {
             cluster.CreateTopic(settings.InputTopic, settings.Partitions);
             cluster.CreateTopic(settings.DeadLetterTopic, settings.Partitions);
+            cluster.CreateTopic(settings.DecisionsTopic, settings.Partitions);
+            if (!string.IsNullOrWhiteSpace(settings.EnrichedTopic))
+            {
+                cluster.CreateTopic(settings.EnrichedTopic, settings.Partitions);
+            }
             return new KafkaEnvironment(options, cluster.BootstrapServers, cluster);
         }
         catch
@@ -94,6 +106,9 @@ internal sealed class KafkaEnvironment : IDisposable
 
     /// <summary>The provider's producer configuration (idempotent, acks=all, the Java client's partitioner), for other producers of the silo.</summary>
     public ProducerConfig ProducerConfig(string clientId) => KafkaClientConfigs.Producer(_clientOptions, clientId);
+
+    /// <summary>A consumer configuration with the platform's properties (no group protocol: the caller assigns partitions).</summary>
+    public ConsumerConfig ConsumerConfig(string clientId) => KafkaClientConfigs.Consumer(_clientOptions, clientId);
 
     /// <summary>An admin client configuration with the platform's properties.</summary>
     public AdminClientConfig AdminConfig(string clientId) => KafkaClientConfigs.Admin(_clientOptions, clientId);

@@ -1,0 +1,34 @@
+using StreamGrains.Decisions;
+using StreamGrains.Events;
+
+namespace StreamGrains.Profiles;
+
+/// <summary>
+/// Where profile grains send what they decide: decision records and enriched events. The host implements it over
+/// Kafka (the <c>decisions</c> and <c>events.enriched</c> topics); both calls return at once and never throw for a
+/// broker that is away (the producer retries, and counts what it could not deliver).
+/// </summary>
+public interface IProfileOutput
+{
+    /// <summary>Whether <see cref="Passed"/> goes anywhere (an enriched topic is configured).</summary>
+    bool EnrichedEnabled { get; }
+
+    /// <summary>Publishes a decision.</summary>
+    /// <param name="decision">The decision.</param>
+    /// <param name="recordTimestamp">The Kafka timestamp of the record the decision is about, when known (for the latency metric).</param>
+    void Decided(Decision decision, DateTimeOffset? recordTimestamp);
+
+    /// <summary>Publishes an event no <c>Filter</c> rule dropped, with the profile's summary and the enrichments.</summary>
+    /// <param name="evt">The event.</param>
+    /// <param name="summary">The profile after the event.</param>
+    /// <param name="enrichments">The details of the <c>Enrich</c> rules that fired, by rule, or null.</param>
+    void Passed(StreamEvent evt, ProfileSummary summary, IReadOnlyDictionary<string, IReadOnlyDictionary<string, AttributeValue>>? enrichments);
+}
+
+/// <summary>The part of a profile that travels with each enriched event.</summary>
+/// <param name="Count">Events seen.</param>
+/// <param name="Mean">The mean value.</param>
+/// <param name="StdDev">The standard deviation of the values.</param>
+/// <param name="AnomalyScore">The anomaly score.</param>
+/// <param name="Flags">The entity's flags.</param>
+public sealed record ProfileSummary(long Count, double Mean, double StdDev, double AnomalyScore, IReadOnlyCollection<string> Flags);

@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Streams;
+using Orleans.Streams.Core;
+using StreamGrains.Context;
+using StreamGrains.Events;
+using StreamGrains.Rules;
+
+namespace StreamGrains.Profiles;
+
+/// <summary>
+/// The profile of one entity. Subscribed implicitly to the <c>events</c> namespace, it takes all of its entity's records
+/// of one read in one call, lets the rule book decide about each, keeps the entity's statistics and publishes decisions
+/// and enriched events. Placed on the silo that reads its partition; moves there when the partition moves.
+/// </summary>
+/// <remarks>
+/// The grain holds and delivers; the logic is in <see cref="RuleEngine"/> and <see cref="EntityProfile"/>. Events at
+/// offsets the state already covers are replays (after a rewind or a crash) and change nothing.
+/// </remarks>
+[ImplicitStreamSubscription(StreamNames.Events)]
+[PartitionLocalPlacement]
+internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscriptionObserver, IAsyncBatchObserver<StreamEvent>
+{
+    private readonly IPersistentState<EntityProfile> _state;
+    private readonly RuleBook _rules;
+    private readonly IProfileOutput _output;
+    private readonly IEntityContextSource _contextSource;
+    private readonly IStreamPositions _positions;
+    private readonly ProfileMetrics _metrics;
+    private readonly ProfileOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ProfileGrain> _logger;
+    private IReadOnlyDictionary<string, AttributeValue> _context = StreamEvent.EmptyAttributes;
+    private DateTimeOffset? _contextLoadedAt;
+    private bool _dirty;
+
+    public ProfileGrain(
+        [PersistentState("profile")] IPersistentState<EntityProfile> state,
+        RuleBook rules,
+        IProfileOutput output,
+        IEntityContextSource contextSource,
+        IStreamPositions positions,
+        ProfileMetrics metrics,
+        IOptions<ProfileOptions> options,
+        TimeProvider time,
+        ILogger<ProfileGrain> logger)
+    {
+        _state = state;
+        _rules = rules;
+        _output = output;
+        _contextSource = contextSource;
+        _positions = positions;
+        _metrics = metrics;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+    }
+
+    private string Entity => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _metrics.Activated();
+        await LoadContextAsync(cancellationToken);
+        if (_contextSource.RefreshInterval > TimeSpan.Zero && _contextSource.RefreshInterval != Timeout.InfiniteTimeSpan)
+        {
+            this.RegisterGrainTimer(LoadContextAsync, new GrainTimerCreationOptions(_contextSource.RefreshInterval, _contextSource.RefreshInterval) { Interleave = true });
+        }
+
+        if (_options.CheckpointInterval > TimeSpan.Zero && _options.CheckpointInterval != Timeout.InfiniteTimeSpan)
+        {
+            this.RegisterGrainTimer(CheckpointAsync, new GrainTimerCreationOptions(_options.CheckpointInterval, _options.CheckpointInterval));
+        }
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _metrics.Deactivated();
+        await CheckpointAsync(cancellationToken);
+    }
+
+    public Task<ProfileSnapshot?> GetProfile()
+    {
+        if (_state.State.IsEmpty)
+        {
+            this.DeactivateOnIdle(); // asked about an entity never seen: keep nothing of it
+            return Task.FromResult<ProfileSnapshot?>(null);
+        }
+
+        return Task.FromResult<ProfileSnapshot?>(_state.State.ToSnapshot(Entity, _context, _contextLoadedAt));
+    }
+
+    public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
+        handleFactory.Create<StreamEvent>().ResumeAsync(this);
+
+    public Task OnNextAsync(IList<SequentialItem<StreamEvent>> batch)
+    {
+        var profile = _state.State;
+        var recordTimestamp = _positions.CurrentRecordTimestamp();
+        var now = _time.GetUtcNow();
+        int taken = 0, replays = 0;
+        foreach (var item in batch)
+        {
+            if (_positions.TryLocate(item.Token, out var p, out var offset))
+            {
+                if (profile.IsReplay(p, offset))
+                {
+                    replays++;
+                    continue;
+                }
+            }
+
+            var evt = item.Item;
+            var verdict = RuleEngine.Decide(_rules, evt, profile, _context, now);
+            taken++;
+            foreach (var decision in verdict.Decisions)
+            {
+                _output.Decided(decision, recordTimestamp);
+                _metrics.Decided(decision, recordTimestamp is { } ts ? (_time.GetUtcNow() - ts).TotalMilliseconds : null);
+            }
+
+            if (!verdict.Filtered && _output.EnrichedEnabled)
+            {
+                _output.Passed(evt, new ProfileSummary(profile.Count, profile.Values.Mean, profile.Values.StdDev, profile.AnomalyScore, profile.Flags), verdict.Enrichments);
+            }
+        }
+
+        _metrics.Processed(taken, replays);
+        _dirty |= taken > 0;
+        if (taken > 0 && !_positions.IsReadHere(Entity))
+        {
+            // The partition moved here from elsewhere, or this activation predates its owner: follow the partition.
+            this.MigrateOnIdle();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task OnCompletedAsync() => Task.CompletedTask;
+
+    public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
+
+    private async Task LoadContextAsync(CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            _context = await _contextSource.LoadAsync(Entity, cancellationToken);
+            _contextLoadedAt = _time.GetUtcNow();
+            _metrics.ContextLoaded(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Decide with the context known so far; the next refresh tries again.
+            LogContextFailed(_logger, Entity, ex);
+        }
+    }
+
+    private async Task CheckpointAsync(CancellationToken cancellationToken)
+    {
+        if (!_dirty)
+        {
+            return;
+        }
+
+        try
+        {
+            await _state.WriteStateAsync(cancellationToken);
+            _dirty = false;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogCheckpointFailed(_logger, Entity, ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Profile {Entity}: its context could not be loaded; deciding with what is known")]
+    private static partial void LogContextFailed(ILogger logger, string entity, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Profile {Entity}: its state could not be written; trying again at the next checkpoint")]
+    private static partial void LogCheckpointFailed(ILogger logger, string entity, Exception exception);
+}

@@ -1,0 +1,35 @@
+using Orleans.Runtime;
+using Orleans.Streams;
+using StreamGrains.Events;
+using StreamGrains.Kafka.Providers;
+using StreamGrains.Profiles;
+
+namespace StreamGrains.Silo.Profiles;
+
+/// <summary>Where events sit, as the Kafka provider says: its sequence tokens, its queue ownership, its request context.</summary>
+internal sealed class KafkaStreamPositions(KafkaAdapterFactoryRegistry providers) : IStreamPositions
+{
+    private KafkaAdapterFactory? _provider;
+
+    public bool TryLocate(StreamSequenceToken? token, out int partition, out long offset)
+    {
+        if (token is KafkaSequenceToken kafka)
+        {
+            partition = kafka.Partition;
+            offset = kafka.Offset;
+            return true;
+        }
+
+        partition = -1;
+        offset = -1;
+        return false;
+    }
+
+    public bool IsReadHere(string entity) =>
+        Provider() is not { } provider || provider.IsReadingStream(StreamId.Create(StreamNames.Events, entity));
+
+    public DateTimeOffset? CurrentRecordTimestamp() =>
+        Orleans.Runtime.RequestContext.Get(KafkaBatchContainer.RecordTimestampKey) is long ms and > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+
+    private KafkaAdapterFactory? Provider() => _provider ??= providers.Get(StreamNames.Provider);
+}
