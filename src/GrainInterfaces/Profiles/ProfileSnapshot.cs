@@ -59,4 +59,10 @@ public sealed record ProfileSnapshot
 
     /// <summary>Decisions made about the entity, by rule.</summary>
     [Id(16)] public IReadOnlyDictionary<string, long> DecisionsByRule { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>The Kafka partition the entity's events come from (as last seen).</summary>
+    [Id(17)] public int? Partition { get; init; }
+
+    /// <summary>The silo the profile is active on.</summary>
+    [Id(18)] public string? Silo { get; init; }
 }

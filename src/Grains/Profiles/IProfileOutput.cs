@@ -13,10 +13,15 @@ public interface IProfileOutput
     /// <summary>Whether <see cref="Passed"/> goes anywhere (an enriched topic is configured).</summary>
     bool EnrichedEnabled { get; }
 
-    /// <summary>Publishes a decision.</summary>
+    /// <summary>
+    /// Publishes a decision, unless the same rule's decision about the same record was published before a crash (the
+    /// record is being replayed): decisions are effectively once.
+    /// </summary>
     /// <param name="decision">The decision.</param>
-    /// <param name="recordTimestamp">The Kafka timestamp of the record the decision is about, when known (for the latency metric).</param>
-    void Decided(Decision decision, DateTimeOffset? recordTimestamp);
+    /// <param name="partition">The partition of the record the decision is about (-1 when unknown).</param>
+    /// <param name="offset">Its offset (-1 when unknown).</param>
+    /// <returns>False when the decision was published already and was not published again.</returns>
+    bool Decided(Decision decision, int partition, long offset);
 
     /// <summary>Publishes an event no <c>Filter</c> rule dropped, with the profile's summary and the enrichments.</summary>
     /// <param name="evt">The event.</param>

@@ -14,9 +14,12 @@ public interface IStreamPositions
     /// <param name="offset">Its offset.</param>
     bool TryLocate(StreamSequenceToken? token, out int partition, out long offset);
 
-    /// <summary>Whether this silo reads, now, the partition the events of <paramref name="entity"/> come from.</summary>
-    /// <param name="entity">An entity (the key of its events).</param>
-    bool IsReadHere(string entity);
+    /// <summary>The name this silo reads partitions under (as partition owners are shown in <c>/api/info</c>).</summary>
+    string LocalReader { get; }
+
+    /// <summary>Whether this silo reads <paramref name="partition"/> of the events topic now.</summary>
+    /// <param name="partition">A partition.</param>
+    bool IsReadHere(int partition);
 
     /// <summary>The Kafka timestamp of the record being delivered, from the delivery's request context, when known.</summary>
     DateTimeOffset? CurrentRecordTimestamp();

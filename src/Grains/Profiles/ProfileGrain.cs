@@ -28,6 +28,8 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
     private readonly IEntityContextSource _contextSource;
     private readonly IStreamPositions _positions;
     private readonly ProfileMetrics _metrics;
+    private readonly ProfileCheckpoints _checkpoints;
+    private readonly HashSet<int> _unstoredPartitions = [];
     private readonly ProfileOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<ProfileGrain> _logger;
@@ -42,6 +44,7 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
         IEntityContextSource contextSource,
         IStreamPositions positions,
         ProfileMetrics metrics,
+        ProfileCheckpoints checkpoints,
         IOptions<ProfileOptions> options,
         TimeProvider time,
         ILogger<ProfileGrain> logger)
@@ -52,6 +55,7 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
         _contextSource = contextSource;
         _positions = positions;
         _metrics = metrics;
+        _checkpoints = checkpoints;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -88,7 +92,11 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
             return Task.FromResult<ProfileSnapshot?>(null);
         }
 
-        return Task.FromResult<ProfileSnapshot?>(_state.State.ToSnapshot(Entity, _context, _contextLoadedAt));
+        return Task.FromResult<ProfileSnapshot?>(_state.State.ToSnapshot(Entity, _context, _contextLoadedAt) with
+        {
+            Partition = _state.State.NextOffsets.Count > 0 ? _state.State.NextOffsets.MaxBy(p => p.Value).Key : null,
+            Silo = _positions.LocalReader,
+        });
     }
 
     public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
@@ -99,25 +107,35 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
         var profile = _state.State;
         var recordTimestamp = _positions.CurrentRecordTimestamp();
         var now = _time.GetUtcNow();
-        int taken = 0, replays = 0;
+        int taken = 0, replays = 0, lastPartition = -1;
         foreach (var item in batch)
         {
-            if (_positions.TryLocate(item.Token, out var p, out var offset))
+            if (!_positions.TryLocate(item.Token, out var partition, out var offset))
             {
-                if (profile.IsReplay(p, offset))
-                {
-                    replays++;
-                    continue;
-                }
+                partition = -1;
+                offset = -1;
             }
+            else if (profile.IsReplay(partition, offset))
+            {
+                replays++;
+                continue;
+            }
+            else if (_unstoredPartitions.Add(partition))
+            {
+                _checkpoints.Dirty(partition, Entity, offset); // commits of the partition wait for the next checkpoint
+            }
+
+            lastPartition = partition;
 
             var evt = item.Item;
             var verdict = RuleEngine.Decide(_rules, evt, profile, _context, now);
             taken++;
             foreach (var decision in verdict.Decisions)
             {
-                _output.Decided(decision, recordTimestamp);
-                _metrics.Decided(decision, recordTimestamp is { } ts ? (_time.GetUtcNow() - ts).TotalMilliseconds : null);
+                if (_output.Decided(decision, partition, offset))
+                {
+                    _metrics.Decided(decision, recordTimestamp is { } ts ? (_time.GetUtcNow() - ts).TotalMilliseconds : null);
+                }
             }
 
             if (!verdict.Filtered && _output.EnrichedEnabled)
@@ -128,9 +146,10 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
 
         _metrics.Processed(taken, replays);
         _dirty |= taken > 0;
-        if (taken > 0 && !_positions.IsReadHere(Entity))
+        if (lastPartition >= 0 && !_positions.IsReadHere(lastPartition))
         {
-            // The partition moved here from elsewhere, or this activation predates its owner: follow the partition.
+            // The partition is read elsewhere now (it moved, or this activation predates its owner): follow it. The
+            // delivery's request context names the partition, so the placement director sends the grain to its reader.
             this.MigrateOnIdle();
         }
 
@@ -168,6 +187,12 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
         {
             await _state.WriteStateAsync(cancellationToken);
             _dirty = false;
+            foreach (var partition in _unstoredPartitions)
+            {
+                _checkpoints.Durable(partition, Entity);
+            }
+
+            _unstoredPartitions.Clear();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -27,6 +27,12 @@ public sealed record SiloProfileStats
     /// <summary>When the silo made this report.</summary>
     [Id(6)] public DateTimeOffset ReportedAt { get; init; }
 
+    /// <summary>Replayed events the profiles recognised (by offset) and did not count again.</summary>
+    [Id(7)] public long ReplaysSkipped { get; init; }
+
+    /// <summary>Decisions about replayed records found already published, and not published again.</summary>
+    [Id(8)] public long DuplicateDecisionsSuppressed { get; init; }
+
     /// <summary>The sum of several silos' statistics (latency sketches merged).</summary>
     /// <param name="silos">The silos' statistics.</param>
     /// <param name="name">The name of the sum.</param>
@@ -35,13 +41,15 @@ public sealed record SiloProfileStats
         ArgumentNullException.ThrowIfNull(silos);
         var latency = new QuantileSketch();
         var byRule = new Dictionary<string, long>(StringComparer.Ordinal);
-        long events = 0, deadLetters = 0, active = 0;
+        long events = 0, deadLetters = 0, active = 0, replays = 0, suppressed = 0;
         var reportedAt = DateTimeOffset.MinValue;
         foreach (var silo in silos)
         {
             events += silo.EventsProcessed;
             deadLetters += silo.DeadLetters;
             active += silo.ActiveProfiles;
+            replays += silo.ReplaysSkipped;
+            suppressed += silo.DuplicateDecisionsSuppressed;
             latency.Merge(silo.DecisionLatency);
             foreach (var (rule, count) in silo.DecisionsByRule)
             {
@@ -60,6 +68,8 @@ public sealed record SiloProfileStats
             ActiveProfiles = active,
             DecisionLatency = latency,
             ReportedAt = reportedAt,
+            ReplaysSkipped = replays,
+            DuplicateDecisionsSuppressed = suppressed,
         };
     }
 }

@@ -92,10 +92,21 @@ public sealed partial class KafkaAdapterFactory : IQueueAdapterFactory, IDisposa
     /// <summary>Raised when this process starts or stops reading a partition.</summary>
     public event Action? OwnershipChanged;
 
-    /// <summary>Whether this process reads, now, the partition the events of <paramref name="streamId"/> come from.</summary>
-    /// <param name="streamId">A stream of one of the provider's namespaces.</param>
-    public bool IsReadingStream(StreamId streamId) =>
-        _partitions.TryGetValue(_mapper.GetQueueForStream(streamId), out var partition) && partition.Owner == _ownerName;
+    /// <summary>Whether this process reads <paramref name="partition"/> of <paramref name="topic"/> now.</summary>
+    /// <param name="topic">A topic of the provider.</param>
+    /// <param name="partition">A partition.</param>
+    public bool IsReading(string topic, int partition)
+    {
+        foreach (var context in _partitions.Values)
+        {
+            if (context.Partition.Partition.Value == partition && context.Topic == topic)
+            {
+                return context.Owner == _ownerName;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The topic and partition the events of <paramref name="streamId"/> come from (the key's murmur2 partition).</summary>
     /// <param name="streamId">A stream of one of the provider's namespaces.</param>

@@ -100,10 +100,18 @@ public sealed class KafkaBatchContainer : IBatchContainer
     /// </summary>
     public const string RecordTimestampKey = "sg.kafka.ts";
 
+    /// <summary>
+    /// The request context key under which a delivery carries <see cref="Partition"/> (an <see cref="int"/>): a
+    /// placement director can put the consumer where the partition is read, and a consumer can tell where its events
+    /// come from.
+    /// </summary>
+    public const string PartitionKey = "sg.kafka.partition";
+
     /// <inheritdoc />
     public bool ImportRequestContext()
     {
         Orleans.Runtime.RequestContext.Set(RecordTimestampKey, LastTimestampMs);
+        Orleans.Runtime.RequestContext.Set(PartitionKey, Partition);
         if (RequestContext is { Count: > 0 })
         {
             foreach (var (key, value) in RequestContext)

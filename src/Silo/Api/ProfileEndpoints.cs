@@ -46,6 +46,8 @@ internal static class ProfileEndpoints
 /// <param name="ContextLoadedAt">When the context was loaded.</param>
 /// <param name="AnomalyScore">The exponentially weighted anomaly score of the values.</param>
 /// <param name="DecisionsByRule">Decisions about the entity, by rule.</param>
+/// <param name="Partition">The Kafka partition its events come from.</param>
+/// <param name="Silo">The silo its profile is active on.</param>
 public sealed record ProfileResponse(
     string Entity,
     long Count,
@@ -63,9 +65,11 @@ public sealed record ProfileResponse(
     IReadOnlyDictionary<string, object> Context,
     DateTimeOffset? ContextLoadedAt,
     double AnomalyScore,
-    IReadOnlyDictionary<string, long> DecisionsByRule)
+    IReadOnlyDictionary<string, long> DecisionsByRule,
+    int? Partition,
+    string? Silo)
 {
     internal static ProfileResponse From(ProfileSnapshot p) => new(
         p.Entity, p.Count, p.ValueCount, p.Sum, p.Mean, p.StdDev, p.Min, p.Max, p.FirstEventTime, p.LastEventTime,
-        p.CountsByType, p.RecentValues, p.Flags, ApiValues.Attributes(p.Context), p.ContextLoadedAt, p.AnomalyScore, p.DecisionsByRule);
+        p.CountsByType, p.RecentValues, p.Flags, ApiValues.Attributes(p.Context), p.ContextLoadedAt, p.AnomalyScore, p.DecisionsByRule, p.Partition, p.Silo);
 }

@@ -38,7 +38,9 @@ public sealed record StatsResponse(StatsInfo Silo, StatsInfo Cluster, int Silos)
 /// <param name="DeadLetters">Records sent to dead-letter topics.</param>
 /// <param name="DecisionLatencyMs">Decision latency percentiles, from the record's Kafka timestamp to the decision handed to the producer.</param>
 /// <param name="ActiveProfiles">Profile grains active.</param>
-public sealed record StatsInfo(long EventsProcessed, long Decisions, IReadOnlyDictionary<string, long> DecisionsByRule, long DeadLetters, LatencyInfo DecisionLatencyMs, long ActiveProfiles)
+/// <param name="ReplaysSkipped">Replayed events (after a crash or a rewind) the profiles recognised by offset and did not count again.</param>
+/// <param name="DuplicateDecisionsSuppressed">Decisions about replayed events that were found published already and not published again.</param>
+public sealed record StatsInfo(long EventsProcessed, long Decisions, IReadOnlyDictionary<string, long> DecisionsByRule, long DeadLetters, LatencyInfo DecisionLatencyMs, long ActiveProfiles, long ReplaysSkipped, long DuplicateDecisionsSuppressed)
 {
     internal static StatsInfo From(SiloProfileStats stats) => new(
         stats.EventsProcessed,
@@ -46,7 +48,9 @@ public sealed record StatsInfo(long EventsProcessed, long Decisions, IReadOnlyDi
         stats.DecisionsByRule,
         stats.DeadLetters,
         new LatencyInfo(stats.DecisionLatency.Count, stats.DecisionLatency.Quantile(0.5), stats.DecisionLatency.Quantile(0.99)),
-        stats.ActiveProfiles);
+        stats.ActiveProfiles,
+        stats.ReplaysSkipped,
+        stats.DuplicateDecisionsSuppressed);
 }
 
 /// <summary>Latency percentiles in milliseconds (null before the first decision).</summary>

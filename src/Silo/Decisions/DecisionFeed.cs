@@ -34,7 +34,9 @@ internal sealed partial class DecisionFeed(KafkaEnvironment kafka, ILogger<Decis
     {
         lock (_gate)
         {
+            // Newest read first, then (a stable sort) by decision time: decisions made together keep the order they were read in.
             return _recent
+                .Reverse()
                 .Where(i => (entity is null || i.Decision.Entity == entity) && (rule is null || i.Decision.Rule == rule))
                 .OrderByDescending(i => i.Decision.DecidedAt)
                 .Take(limit)

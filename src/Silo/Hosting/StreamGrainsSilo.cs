@@ -170,6 +170,10 @@ internal static class StreamGrainsSilo
         builder.Services.AddSingleton(rules);
         builder.Services.AddOptions<ProfileOptions>().Bind(builder.Configuration.GetSection($"{StreamGrainsOptions.SectionName}:Profiles"));
         builder.Services.AddSingleton<ProfileMetrics>();
+        builder.Services.AddSingleton<ProfileCheckpoints>();
+        builder.Services.AddSingleton<IKafkaCommitGate, ProfileCommitGate>();
+        builder.Services.AddSingleton<DecisionLedger>();
+        builder.Services.AddSingleton<IKafkaReadObserver, DecisionReplayGuard>();
         builder.Services.AddSingleton<KafkaProfileOutput>();
         builder.Services.AddSingleton<IProfileOutput>(sp => sp.GetRequiredService<KafkaProfileOutput>());
         builder.Services.AddSingleton<IStreamPositions, KafkaStreamPositions>();
@@ -314,16 +318,7 @@ internal static class StreamGrainsSilo
                     o.Invariant = PostgresStorage.Invariant;
                     o.ConnectionString = connectionString;
                 });
-                silo.AddAdoNetGrainStorageAsDefault(o =>
-                {
-                    o.Invariant = PostgresStorage.Invariant;
-                    o.ConnectionString = connectionString;
-                });
-                silo.AddAdoNetGrainStorage("PubSubStore", o =>
-                {
-                    o.Invariant = PostgresStorage.Invariant;
-                    o.ConnectionString = connectionString;
-                });
+                PostgresStorage.AddGrainStorage(silo, connectionString!);
                 silo.UseAdoNetReminderService(o =>
                 {
                     o.Invariant = PostgresStorage.Invariant;

@@ -4,6 +4,7 @@ using Confluent.Kafka;
 using StreamGrains.Decisions;
 using StreamGrains.Events;
 using StreamGrains.Profiles;
+using StreamGrains.Silo.Decisions;
 using StreamGrains.Silo.Kafka;
 
 namespace StreamGrains.Silo.Profiles;
@@ -11,7 +12,8 @@ namespace StreamGrains.Silo.Profiles;
 /// <summary>
 /// Publishes what profiles decide: decision records to <c>Kafka:DecisionsTopic</c> and enriched events to
 /// <c>Kafka:EnrichedTopic</c>, keyed by entity, through one idempotent producer (acks=all, the Java client's
-/// partitioner) with a 1 ms linger, so that a decision is on its way within a millisecond or two.
+/// partitioner) with a 1 ms linger, so that a decision is on its way within a millisecond or two. A decision about a
+/// replayed record that the <see cref="DecisionLedger"/> finds published already is not published again.
 /// </summary>
 /// <remarks>
 /// An enriched event is the event's contract JSON with two more members: <c>"profile"</c> (<c>count</c>, <c>mean</c>,
@@ -21,14 +23,16 @@ namespace StreamGrains.Silo.Profiles;
 internal sealed partial class KafkaProfileOutput : IProfileOutput, IDisposable
 {
     private readonly IProducer<string, byte[]> _producer;
+    private readonly DecisionLedger _ledger;
     private readonly string _decisionsTopic;
     private readonly string? _enrichedTopic;
     private readonly ILogger<KafkaProfileOutput> _logger;
     private readonly Action<DeliveryReport<string, byte[]>> _onDelivery;
     private long _failed;
 
-    public KafkaProfileOutput(KafkaEnvironment kafka, ILogger<KafkaProfileOutput> logger)
+    public KafkaProfileOutput(KafkaEnvironment kafka, DecisionLedger ledger, ILogger<KafkaProfileOutput> logger)
     {
+        _ledger = ledger;
         var config = kafka.ProducerConfig("streamgrains-decisions");
         config.LingerMs = 1;
         _producer = new ProducerBuilder<string, byte[]>(config)
@@ -51,8 +55,16 @@ internal sealed partial class KafkaProfileOutput : IProfileOutput, IDisposable
 
     public bool EnrichedEnabled => _enrichedTopic is not null;
 
-    public void Decided(Decision decision, DateTimeOffset? recordTimestamp) =>
-        Produce(_decisionsTopic, decision.Entity, DecisionJson.Serialize(decision));
+    public bool Decided(Decision decision, int partition, long offset)
+    {
+        if (offset >= 0 && _ledger.WasPublished(partition, offset, decision.Rule))
+        {
+            return false;
+        }
+
+        Produce(_decisionsTopic, decision.Entity, DecisionJson.Serialize(decision), offset >= 0 ? DecisionHeaders.Of(partition, offset) : null);
+        return true;
+    }
 
     public void Passed(StreamEvent evt, ProfileSummary summary, IReadOnlyDictionary<string, IReadOnlyDictionary<string, AttributeValue>>? enrichments)
     {
@@ -61,7 +73,7 @@ internal sealed partial class KafkaProfileOutput : IProfileOutput, IDisposable
             return;
         }
 
-        Produce(_enrichedTopic, evt.Entity, EnrichedJson(evt, summary, enrichments));
+        Produce(_enrichedTopic, evt.Entity, EnrichedJson(evt, summary, enrichments), headers: null);
     }
 
     /// <summary>The value of an enriched event.</summary>
@@ -112,11 +124,11 @@ internal sealed partial class KafkaProfileOutput : IProfileOutput, IDisposable
         _producer.Dispose();
     }
 
-    private void Produce(string topic, string key, byte[] value)
+    private void Produce(string topic, string key, byte[] value, Headers? headers)
     {
         try
         {
-            _producer.Produce(topic, new Message<string, byte[]> { Key = key, Value = value }, _onDelivery);
+            _producer.Produce(topic, new Message<string, byte[]> { Key = key, Value = value, Headers = headers }, _onDelivery);
         }
         catch (ProduceException<string, byte[]> ex)
         {

@@ -3,13 +3,16 @@ using Orleans.Streams;
 using StreamGrains.Events;
 using StreamGrains.Kafka.Providers;
 using StreamGrains.Profiles;
+using StreamGrains.Silo.Kafka;
 
 namespace StreamGrains.Silo.Profiles;
 
 /// <summary>Where events sit, as the Kafka provider says: its sequence tokens, its queue ownership, its request context.</summary>
-internal sealed class KafkaStreamPositions(KafkaAdapterFactoryRegistry providers) : IStreamPositions
+internal sealed class KafkaStreamPositions(KafkaAdapterFactoryRegistry providers, KafkaEnvironment kafka, ILocalSiloDetails silo) : IStreamPositions
 {
     private KafkaAdapterFactory? _provider;
+
+    public string LocalReader { get; } = silo.SiloAddress.ToParsableString();
 
     public bool TryLocate(StreamSequenceToken? token, out int partition, out long offset)
     {
@@ -25,8 +28,8 @@ internal sealed class KafkaStreamPositions(KafkaAdapterFactoryRegistry providers
         return false;
     }
 
-    public bool IsReadHere(string entity) =>
-        Provider() is not { } provider || provider.IsReadingStream(StreamId.Create(StreamNames.Events, entity));
+    public bool IsReadHere(int partition) =>
+        Provider() is not { } provider || provider.IsReading(kafka.InputTopic, partition);
 
     public DateTimeOffset? CurrentRecordTimestamp() =>
         Orleans.Runtime.RequestContext.Get(KafkaBatchContainer.RecordTimestampKey) is long ms and > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;

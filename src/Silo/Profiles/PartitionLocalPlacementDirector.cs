@@ -3,15 +3,17 @@ using Orleans.Runtime;
 using Orleans.Runtime.Placement;
 using StreamGrains.Events;
 using StreamGrains.Kafka.Providers;
+using StreamGrains.Silo.Kafka;
 
 namespace StreamGrains.Silo.Profiles;
 
 /// <summary>
 /// Places a grain keyed by entity (<see cref="StreamGrains.Profiles.PartitionLocalPlacement"/>) on the silo that reads
-/// the entity's partition of the events topic: here when this silo reads it, else its owner in the partition directory;
-/// with no known owner (the partition is moving), here.
+/// the partition of the events topic its events come from (named by the delivery that activates it, else the entity's
+/// murmur2 partition): here when this silo reads it, else its owner in the partition directory; with no known owner
+/// (the partition is moving), here.
 /// </summary>
-internal sealed class PartitionLocalPlacementDirector(KafkaAdapterFactoryRegistry providers, PartitionOwnerCache owners) : IPlacementDirector
+internal sealed class PartitionLocalPlacementDirector(KafkaAdapterFactoryRegistry providers, KafkaEnvironment kafka, PartitionOwnerCache owners) : IPlacementDirector
 {
     public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
@@ -20,13 +22,16 @@ internal sealed class PartitionLocalPlacementDirector(KafkaAdapterFactoryRegistr
         var localFits = Array.IndexOf(compatible, local) >= 0;
         if (providers.Get(StreamNames.Provider) is { } provider)
         {
-            var stream = StreamId.Create(StreamNames.Events, target.GrainIdentity.Key.ToString());
-            if (localFits && provider.IsReadingStream(stream))
+            // A delivery names the partition its events come from; otherwise the entity's murmur2 partition, where
+            // a producer that keys by entity with Kafka's default (Java) partitioner puts them.
+            var (topic, partition) = target.RequestContextData?.TryGetValue(KafkaBatchContainer.PartitionKey, out var delivered) == true && delivered is int p
+                ? (kafka.InputTopic, p)
+                : provider.PartitionOfStream(StreamId.Create(StreamNames.Events, target.GrainIdentity.Key.ToString()));
+            if (localFits && provider.IsReading(topic, partition))
             {
                 return Task.FromResult(local);
             }
 
-            var (topic, partition) = provider.PartitionOfStream(stream);
             if (owners.OwnerOf(topic, partition) is { } owner && Array.IndexOf(compatible, owner) >= 0)
             {
                 return Task.FromResult(owner);

@@ -1,6 +1,7 @@
 using Orleans.Runtime;
 using StreamGrains.Kafka.Statistics;
 using StreamGrains.Profiles;
+using StreamGrains.Silo.Decisions;
 using StreamGrains.Statistics;
 
 namespace StreamGrains.Silo.Profiles;
@@ -9,6 +10,7 @@ namespace StreamGrains.Silo.Profiles;
 internal sealed partial class ProfileStatsReporter(
     ProfileMetrics metrics,
     KafkaStreamMetrics kafkaMetrics,
+    DecisionLedger ledger,
     ILocalSiloDetails silo,
     IGrainFactory grains,
     TimeProvider time,
@@ -27,6 +29,8 @@ internal sealed partial class ProfileStatsReporter(
         ActiveProfiles = metrics.ActiveProfiles,
         DecisionLatency = metrics.LatencySketch(),
         ReportedAt = time.GetUtcNow(),
+        ReplaysSkipped = metrics.ReplaysSkipped,
+        DuplicateDecisionsSuppressed = ledger.Skipped,
     };
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -1,4 +1,8 @@
+using Microsoft.Extensions.Options;
 using Npgsql;
+using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
 using StreamGrains.Silo.Configuration;
 using StreamGrains.Silo.Hosting;
 using StreamGrains.Storage;
@@ -20,6 +24,32 @@ internal sealed class PostgresStorage
 
     /// <summary>The data source; whoever opened the storage disposes it (the silo's DI container does).</summary>
     public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>
+    /// Grain state in PostgreSQL: the default storage (profiles and other grains) and <c>PubSubStore</c> (explicit
+    /// stream subscriptions), through Orleans' ADO.NET provider on our schema.
+    /// </summary>
+    /// <remarks>
+    /// The default storage writes state with Orleans' own serializer (the <c>[GenerateSerializer]</c>/<c>[Id]</c>
+    /// contract the state types already have, fields included, versioned by id), not the provider's JSON default,
+    /// which keeps only public settable properties and would bring a profile back empty.
+    /// </remarks>
+    /// <param name="silo">The silo.</param>
+    /// <param name="connectionString">The connection string.</param>
+    public static void AddGrainStorage(ISiloBuilder silo, string connectionString)
+    {
+        silo.AddAdoNetGrainStorageAsDefault((OptionsBuilder<AdoNetGrainStorageOptions> options) => options.Configure<Serializer>((o, serializer) =>
+        {
+            o.Invariant = Invariant;
+            o.ConnectionString = connectionString;
+            o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+        }));
+        silo.AddAdoNetGrainStorage("PubSubStore", o =>
+        {
+            o.Invariant = Invariant;
+            o.ConnectionString = connectionString;
+        });
+    }
 
     /// <exception cref="StreamGrainsSilo.ConfigurationException">
     /// The connection string is malformed, PostgreSQL does not answer, or its schema cannot be brought up to date.
