@@ -9,6 +9,7 @@ using Npgsql;
 using Orleans.Hosting;
 using Orleans.Streams;
 using StreamGrains.Events;
+using StreamGrains.Hosting;
 using StreamGrains.Kafka.Checkpointing;
 using StreamGrains.Kafka.Embedded;
 using StreamGrains.Kafka.Hosting;
@@ -100,6 +101,7 @@ internal static class ArchiveBenchmark
             {
                 silo.UseLocalhostClustering(siloPort: 12000 + (rate / 1000 % 1000), gatewayPort: 31000 + (rate / 1000 % 1000));
                 silo.AddMemoryGrainStorage("PubSubStore");
+                silo.WithoutProfiles();
                 silo.AddKafkaStreams(StreamNames.Provider, provider =>
                 {
                     provider.ConfigureKafka(options =>

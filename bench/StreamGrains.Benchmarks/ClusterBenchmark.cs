@@ -136,7 +136,7 @@ internal static partial class ClusterBenchmark
         producer.Flush(TimeSpan.FromMinutes(1));
     }
 
-    private static async Task<bool> ReadyAsync(string url)
+    internal static async Task<bool> ReadyAsync(string url)
     {
         try
         {
@@ -167,7 +167,7 @@ internal static partial class ClusterBenchmark
     [GeneratedRegex(@"^streamgrains_kafka_records_consumed_total\{[^}]*\} ([0-9.e+]+)", RegexOptions.Multiline)]
     private static partial Regex ConsumedLine();
 
-    private static Process Start(string dll, IEnumerable<string> arguments)
+    internal static Process Start(string dll, IEnumerable<string> arguments)
     {
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         info.ArgumentList.Add(dll);
@@ -184,14 +184,14 @@ internal static partial class ClusterBenchmark
         return process;
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var socket = new TcpListener(System.Net.IPAddress.Loopback, 0);
         socket.Start();
         return ((System.Net.IPEndPoint)socket.LocalEndpoint).Port;
     }
 
-    private static string FindRoot()
+    internal static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
@@ -204,7 +204,7 @@ internal static partial class ClusterBenchmark
         throw new DirectoryNotFoundException("StreamGrains.sln not found above " + AppContext.BaseDirectory);
     }
 
-    private static string Value(string[] args, string name, string fallback)
+    internal static string Value(string[] args, string name, string fallback)
     {
         var index = Array.IndexOf(args, name);
         return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;

@@ -9,6 +9,7 @@ using Orleans.Streams;
 using OpenTelemetry.Trace;
 using StreamGrains.Benchmarks;
 using StreamGrains.Events;
+using StreamGrains.Hosting;
 using StreamGrains.Kafka.Embedded;
 using StreamGrains.Kafka.Hosting;
 using StreamGrains.Silo.Kafka;
@@ -61,6 +62,11 @@ if (args.Contains("--parse-only"))
 if (args.Contains("--archive"))
 {
     return await ArchiveBenchmark.RunAsync(args);
+}
+
+if (args.Contains("--decisions"))
+{
+    return await DecisionBenchmark.RunAsync(args);
 }
 
 if (args.Contains("--cluster"))
@@ -270,6 +276,7 @@ async Task<double> ProviderAsync(int round, bool implicitOnly, bool live, double
         {
             silo.UseLocalhostClustering(siloPort: 11211 + port, gatewayPort: 30100 + port);
             silo.AddMemoryGrainStorage("PubSubStore");
+            silo.WithoutProfiles(); // the counting grain is the consumer measured
             silo.AddKafkaStreams(StreamNames.Provider, provider =>
             {
                 provider.ConfigureKafka(options =>
@@ -342,6 +349,7 @@ async Task<List<double>> FirstEventLatenciesAsync(TimeSpan readWait, int samples
         {
             silo.UseLocalhostClustering(siloPort: 11500 + (int)readWait.TotalMilliseconds % 100, gatewayPort: 30500 + (int)readWait.TotalMilliseconds % 100);
             silo.AddMemoryGrainStorage("PubSubStore");
+            silo.WithoutProfiles(); // the counting grain is the consumer measured
             silo.AddKafkaStreams(StreamNames.Provider, provider =>
             {
                 provider.ConfigureKafka(options =>

@@ -75,25 +75,7 @@ public static class DecisionJson
                 return false;
             }
 
-            var details = new Dictionary<string, AttributeValue>(StringComparer.Ordinal);
-            if (root.TryGetProperty("details", out var detailsElement) && detailsElement.ValueKind == JsonValueKind.Object)
-            {
-                foreach (var property in detailsElement.EnumerateObject())
-                {
-                    switch (property.Value.ValueKind)
-                    {
-                        case JsonValueKind.String:
-                            details[property.Name] = property.Value.GetString()!;
-                            break;
-                        case JsonValueKind.Number:
-                            details[property.Name] = property.Value.GetDouble();
-                            break;
-                        case JsonValueKind.True or JsonValueKind.False:
-                            details[property.Name] = property.Value.GetBoolean();
-                            break;
-                    }
-                }
-            }
+            var details = root.TryGetProperty("details", out var detailsElement) ? StreamEventJson.ReadFlatAttributes(detailsElement) : StreamEvent.EmptyAttributes;
 
             decision = new Decision
             {

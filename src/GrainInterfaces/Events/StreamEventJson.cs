@@ -241,6 +241,38 @@ public static class StreamEventJson
         }
     }
 
+    /// <summary>
+    /// Reads a flat JSON object of strings, numbers and booleans as attributes, leniently: null, nested and other
+    /// values are left out (for documents beside the contract, such as context rows and decision details).
+    /// </summary>
+    /// <param name="element">A JSON object; anything else reads as no attributes.</param>
+    public static IReadOnlyDictionary<string, AttributeValue> ReadFlatAttributes(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return StreamEvent.EmptyAttributes;
+        }
+
+        var attributes = new Dictionary<string, AttributeValue>(StringComparer.Ordinal);
+        foreach (var property in element.EnumerateObject())
+        {
+            switch (property.Value.ValueKind)
+            {
+                case JsonValueKind.String:
+                    attributes[property.Name] = property.Value.GetString()!;
+                    break;
+                case JsonValueKind.Number:
+                    attributes[property.Name] = property.Value.GetDouble();
+                    break;
+                case JsonValueKind.True or JsonValueKind.False:
+                    attributes[property.Name] = property.Value.GetBoolean();
+                    break;
+            }
+        }
+
+        return attributes;
+    }
+
     /// <summary>Writes attributes as the contract's flat JSON object: strings, numbers and booleans.</summary>
     /// <param name="writer">Where to write.</param>
     /// <param name="attributes">The attributes.</param>

@@ -8,32 +8,7 @@ public static class EntityContextJson
 {
     /// <summary>The attributes of a JSON object; null and nested values are left out.</summary>
     /// <param name="element">A JSON object.</param>
-    public static IReadOnlyDictionary<string, AttributeValue> ReadAttributes(JsonElement element)
-    {
-        if (element.ValueKind != JsonValueKind.Object)
-        {
-            return StreamEvent.EmptyAttributes;
-        }
-
-        var attributes = new Dictionary<string, AttributeValue>(StringComparer.Ordinal);
-        foreach (var property in element.EnumerateObject())
-        {
-            switch (property.Value.ValueKind)
-            {
-                case JsonValueKind.String:
-                    attributes[property.Name] = property.Value.GetString()!;
-                    break;
-                case JsonValueKind.Number:
-                    attributes[property.Name] = property.Value.GetDouble();
-                    break;
-                case JsonValueKind.True or JsonValueKind.False:
-                    attributes[property.Name] = property.Value.GetBoolean();
-                    break;
-            }
-        }
-
-        return attributes;
-    }
+    public static IReadOnlyDictionary<string, AttributeValue> ReadAttributes(JsonElement element) => StreamEventJson.ReadFlatAttributes(element);
 
     /// <summary>Reads a JSON object's attributes from text.</summary>
     /// <param name="json">The JSON text of an object.</param>

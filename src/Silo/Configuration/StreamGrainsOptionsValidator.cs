@@ -80,7 +80,8 @@ internal sealed class StreamGrainsOptionsValidator : IValidateOptions<StreamGrai
 
         Require(IsTopicName(kafka.DecisionsTopic), "Kafka:DecisionsTopic", $"'{kafka.DecisionsTopic}' is not a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -).");
         Require(string.IsNullOrEmpty(kafka.EnrichedTopic) || IsTopicName(kafka.EnrichedTopic), "Kafka:EnrichedTopic", $"'{kafka.EnrichedTopic}' is not a Kafka topic name (or empty, for none).");
-        Require(!string.Equals(kafka.DecisionsTopic, kafka.InputTopic, StringComparison.Ordinal) && !string.Equals(kafka.EnrichedTopic, kafka.InputTopic, StringComparison.Ordinal), "Kafka:DecisionsTopic", "the decisions and enriched topics must differ from Kafka:InputTopic.");
+        Require(!string.Equals(kafka.DecisionsTopic, kafka.InputTopic, StringComparison.Ordinal), "Kafka:DecisionsTopic", "must differ from Kafka:InputTopic.");
+        Require(!string.Equals(kafka.EnrichedTopic, kafka.InputTopic, StringComparison.Ordinal) && !string.Equals(kafka.EnrichedTopic, kafka.DecisionsTopic, StringComparison.Ordinal), "Kafka:EnrichedTopic", "must differ from Kafka:InputTopic and Kafka:DecisionsTopic.");
 
         RuleCompiler.Compile(options.Rules, $"{StreamGrainsOptions.SectionName}:Rules", errors);
         var context = options.Context;

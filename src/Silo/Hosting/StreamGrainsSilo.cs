@@ -328,6 +328,7 @@ internal static class StreamGrainsSilo
             default:
                 var primary = cluster.PrimarySiloPort is { } primaryPort ? new IPEndPoint(IPAddress.Loopback, primaryPort) : null;
                 silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, primary, cluster.ServiceId, cluster.ClusterId);
+                GrainStateSerialization.UseOrleansSerializer(silo);
                 silo.AddMemoryGrainStorageAsDefault();
                 silo.AddMemoryGrainStorage("PubSubStore");
                 silo.UseInMemoryReminderService();

@@ -1,8 +1,4 @@
-using Microsoft.Extensions.Options;
 using Npgsql;
-using Orleans.Configuration;
-using Orleans.Serialization;
-using Orleans.Storage;
 using StreamGrains.Silo.Configuration;
 using StreamGrains.Silo.Hosting;
 using StreamGrains.Storage;
@@ -29,21 +25,17 @@ internal sealed class PostgresStorage
     /// Grain state in PostgreSQL: the default storage (profiles and other grains) and <c>PubSubStore</c> (explicit
     /// stream subscriptions), through Orleans' ADO.NET provider on our schema.
     /// </summary>
-    /// <remarks>
-    /// The default storage writes state with Orleans' own serializer (the <c>[GenerateSerializer]</c>/<c>[Id]</c>
-    /// contract the state types already have, fields included, versioned by id), not the provider's JSON default,
-    /// which keeps only public settable properties and would bring a profile back empty.
-    /// </remarks>
+    /// <remarks>State is written with Orleans' own serializer: see <see cref="GrainStateSerialization"/>.</remarks>
     /// <param name="silo">The silo.</param>
     /// <param name="connectionString">The connection string.</param>
     public static void AddGrainStorage(ISiloBuilder silo, string connectionString)
     {
-        silo.AddAdoNetGrainStorageAsDefault((OptionsBuilder<AdoNetGrainStorageOptions> options) => options.Configure<Serializer>((o, serializer) =>
+        GrainStateSerialization.UseOrleansSerializer(silo);
+        silo.AddAdoNetGrainStorageAsDefault(o =>
         {
             o.Invariant = Invariant;
             o.ConnectionString = connectionString;
-            o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
-        }));
+        });
         silo.AddAdoNetGrainStorage("PubSubStore", o =>
         {
             o.Invariant = Invariant;

@@ -6,6 +6,7 @@ using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.TestingHost;
 using StreamGrains.Events;
+using StreamGrains.Hosting;
 using StreamGrains.Integration.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using StreamGrains.Kafka.Checkpointing;
@@ -183,6 +184,7 @@ internal sealed class KafkaTestCluster : IAsyncDisposable
         {
             var configuration = siloBuilder.Configuration;
             siloBuilder.AddMemoryGrainStorage("PubSubStore");
+            siloBuilder.WithoutProfiles(); // the tests' own consumers read the events
             siloBuilder.Services.AddSingleton<IKafkaCommitGate, TestCommitGate>();
             siloBuilder.Services.Configure<StreamPullingAgentOptions>(KafkaTestCluster.ProviderName, options =>
                 options.MaxEventDeliveryTime = TimeSpan.FromMilliseconds(int.Parse(configuration["Kafka:MaxEventDeliveryTimeMs"]!, CultureInfo.InvariantCulture)));

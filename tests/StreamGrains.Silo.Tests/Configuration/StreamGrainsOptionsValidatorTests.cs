@@ -39,9 +39,33 @@ public sealed class StreamGrainsOptionsValidatorTests
     [InlineData("StreamGrains:Cluster:GatewayPort", "11111", "StreamGrains:Cluster:GatewayPort: must differ")]
     [InlineData("StreamGrains:Cluster:PrimarySiloPort", "70000", "StreamGrains:Cluster:PrimarySiloPort")]
     [InlineData("StreamGrains:Demo:EventsPerSecond", "0", "StreamGrains:Demo:EventsPerSecond")]
+    [InlineData("StreamGrains:Kafka:DecisionsTopic", "no way", "StreamGrains:Kafka:DecisionsTopic")]
+    [InlineData("StreamGrains:Kafka:EnrichedTopic", "events", "StreamGrains:Kafka:EnrichedTopic: must differ from Kafka:InputTopic")]
+    [InlineData("StreamGrains:Rules:big:Kind", "Treshold", "StreamGrains:Rules:big:Kind: 'Treshold' is not a rule kind")]
+    [InlineData("StreamGrains:Rules:big:Kind", "Velocity", "StreamGrains:Rules:big:Within: a Velocity rule needs a positive Within")]
+    [InlineData("StreamGrains:Rules:big:Kind", "Expression", "StreamGrains:Rules:big:Expression:")]
+    [InlineData("StreamGrains:Context:Kind", "Redis", "StreamGrains:Context:Kind: 'Redis' is not a context kind")]
+    [InlineData("StreamGrains:Context:Kind", "File", "StreamGrains:Context:Path: required with Context:Kind File")]
+    [InlineData("StreamGrains:Context:Kind", "Postgres", "ConnectionStrings:StreamGrains: required with StreamGrains:Context:Kind Postgres")]
+    [InlineData("StreamGrains:Context:RefreshInterval", "00:00:00", "StreamGrains:Context:RefreshInterval")]
+    [InlineData("StreamGrains:Profiles:IdleTimeout", "00:00:01", "StreamGrains:Profiles:IdleTimeout")]
     public void Each_bad_setting_is_named_in_the_error(string key, string value, string expected)
     {
         var ex = Assert.Throws<StreamGrainsSilo.ConfigurationException>(() => Read((key, value)));
         Assert.Contains(ex.Errors, e => e.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Rules_bind_from_named_sections_and_an_empty_enriched_topic_turns_it_off()
+    {
+        var options = Read(
+            ("StreamGrains:Rules:big:Kind", "Threshold"), ("StreamGrains:Rules:big:Above", "500"), ("StreamGrains:Rules:big:EventTypes:0", "payment"),
+            ("StreamGrains:Rules:big:EventTypes:1", "refund"), ("StreamGrains:Rules:big:Action", "Flag"), ("StreamGrains:Kafka:EnrichedTopic", ""));
+        var rule = options.Rules["big"];
+        Assert.Equal(500, rule.Above);
+        Assert.Equal(["payment", "refund"], rule.EventTypes);
+        Assert.Equal("Flag", rule.Action);
+        Assert.True(string.IsNullOrEmpty(options.Kafka.EnrichedTopic));
+        Assert.Equal("decisions", options.Kafka.DecisionsTopic);
     }
 }

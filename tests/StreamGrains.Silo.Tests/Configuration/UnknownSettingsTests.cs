@@ -20,6 +20,14 @@ public sealed class UnknownSettingsTests
     }
 
     [Fact]
+    public void A_misspelled_key_of_a_rule_is_named_too()
+    {
+        Assert.Equal(
+            ["StreamGrains:Rules:big:Abve: no such setting; did you mean StreamGrains:Rules:big:Above?"],
+            Find([], ("StreamGrains:Rules:big:Kind", "Threshold"), ("StreamGrains:Rules:big:Abve", "500")));
+    }
+
+    [Fact]
     public void A_misspelled_key_is_named_with_the_setting_it_is_probably_a_typo_of()
     {
         Assert.Equal(

@@ -81,7 +81,7 @@ public sealed class DecisionTests(DecisionRulesFixture fixture) : IClassFixture<
         // A changed context is seen after the refresh interval (2 s here).
         await File.WriteAllLinesAsync(fixture.ContextFile, ["{\"entity\": \"u-ctx\", \"attrs\": {\"home\": \"BR\"}}"]);
         File.SetLastWriteTimeUtc(fixture.ContextFile, DateTime.UtcNow.AddSeconds(1));
-        await WaitUntilAsync(async () => (await GetJsonAsync("/api/profiles/u-ctx")).GetProperty("context").GetProperty("home").GetString() == "BR", TimeSpan.FromSeconds(20));
+        await Eventually.TrueAsync(async () => (await GetJsonAsync("/api/profiles/u-ctx")).GetProperty("context").GetProperty("home").GetString() == "BR", TimeSpan.FromSeconds(20));
         await KafkaIo.ProduceAsync(fixture.Bootstrap, [Event("u-4", "u-ctx", "purchase", 10, 20, ("country", "BR")), Event("u-5", "u-ctx", "purchase", 11, 20, ("country", "NL"))]);
         decisions = ReadDecisions(expected.Length + 1);
         Assert.Equal(expected.Append("abroad/u-5").Order(), decisions.Select(d => $"{d.GetProperty("rule").GetString()}/{d.GetProperty("eventId").GetString()}").Order());
@@ -98,11 +98,11 @@ public sealed class DecisionTests(DecisionRulesFixture fixture) : IClassFixture<
 
         var byEntity = events.GroupBy(e => e.Entity).ToDictionary(g => g.Key, g => g.Select(e => e.Value!.Value).ToList());
         Assert.Equal(500, byEntity.Count);
-        await WaitUntilAsync(async () => await ProfileCountAsync(byEntity.Keys.Last()) == byEntity[byEntity.Keys.Last()].Count, TimeSpan.FromSeconds(60));
+        await Eventually.TrueAsync(async () => await ProfileCountAsync(byEntity.Keys.Last()) == byEntity[byEntity.Keys.Last()].Count, TimeSpan.FromSeconds(60));
         foreach (var (entity, values) in byEntity)
         {
             JsonElement profile = default;
-            await WaitUntilAsync(async () => (profile = await GetJsonAsync($"/api/profiles/{entity}")).GetProperty("count").GetInt32() == values.Count, TimeSpan.FromSeconds(30));
+            await Eventually.TrueAsync(async () => (profile = await GetJsonAsync($"/api/profiles/{entity}")).GetProperty("count").GetInt32() == values.Count, TimeSpan.FromSeconds(30));
 
             // The reference, in decimal: count, sum, mean and population standard deviation.
             var sum = values.Sum(v => (decimal)v);
@@ -187,15 +187,5 @@ public sealed class DecisionTests(DecisionRulesFixture fixture) : IClassFixture<
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {body}");
         return JsonDocument.Parse(body).RootElement;
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out");
-            await Task.Delay(100);
-        }
     }
 }

@@ -74,6 +74,7 @@ public sealed class MigrateCommandTests
         Assert.Contains($"could not be brought to schema version {StreamGrains.Storage.PostgresMigrator.LatestVersion}:", errors, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', errors);
         await using var version = data.CreateCommand("SELECT max(version) FROM streamgrains_schema");
-        Assert.Equal(StreamGrains.Storage.PostgresMigrator.LatestVersion - 1, (int)(await version.ExecuteScalarAsync())!);
+        var archive = StreamGrains.Storage.PostgresMigrator.Migrations.Single(m => m.Version == 5); // 0005_streamgrains_archive.sql fails
+        Assert.Equal(archive.Version - 1, (int)(await version.ExecuteScalarAsync())!); // what came before stays, nothing of it or after
     }
 }

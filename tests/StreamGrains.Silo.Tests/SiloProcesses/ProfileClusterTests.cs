@@ -29,7 +29,7 @@ public sealed class ProfileClusterTests(ITestOutputHelper output)
         // A second silo takes half the partitions: the profiles of its partitions follow them there.
         await using var second = SiloProcess.Start("--kafka", bootstrap, "--demo", "false", "--primary-silo-port", $"{first.SiloPort}");
         await second.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
-        await WaitUntilAsync(async () => (await OwnersAsync(first)).Values.Distinct().Count(o => o is not null) == 2 && (await OwnersAsync(first)).Values.All(o => o is not null), TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(async () => (await OwnersAsync(first)).Values.Distinct().Count(o => o is not null) == 2 && (await OwnersAsync(first)).Values.All(o => o is not null), TimeSpan.FromSeconds(30));
         await KafkaIo.ProduceAsync(bootstrap, entities.Select(e => Event(e, 1)));
         var placed = await WaitForPlacementAsync(first, entities, expectedCount: 2, TimeSpan.FromSeconds(60));
         var secondAddress = (await second.GetInfoAsync()).GetProperty("siloAddress").GetString()!;
@@ -39,7 +39,7 @@ public sealed class ProfileClusterTests(ITestOutputHelper output)
 
         // The second leaves (killed): its partitions and the profiles of their entities come back to the first.
         second.Process.Kill();
-        await WaitUntilAsync(async () => (await OwnersAsync(first)).Values.All(o => o == firstAddress), TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(async () => (await OwnersAsync(first)).Values.All(o => o == firstAddress), TimeSpan.FromSeconds(30));
         await KafkaIo.ProduceAsync(bootstrap, entities.Select(e => Event(e, 2)));
         placed = await WaitForPlacementAsync(first, entities, expectedCount: null, TimeSpan.FromSeconds(60));
         Assert.All(placed.Values, silo => Assert.Equal(firstAddress, silo));
@@ -188,15 +188,5 @@ public sealed class ProfileClusterTests(ITestOutputHelper output)
     {
         using var response = await silo.Http.GetAsync(new Uri($"/api/profiles/{entity}", UriKind.Relative));
         return response.IsSuccessStatusCode ? JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("count").GetInt32() : 0;
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out");
-            await Task.Delay(200);
-        }
     }
 }

@@ -1,0 +1,265 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using StreamGrains.Events;
+
+namespace StreamGrains.Benchmarks;
+
+/// <summary>
+/// Profiles and decisions through a silo process on the standalone embedded broker (8 partitions, Memory storage, no
+/// demo), one rule that fires on about a tenth of the events (Threshold, value above 900 of 0 to 1,000):
+///  - latency: events produced live at a steady rate to warm profiles (one event per entity first); each decision's
+///    latency is its record's Kafka timestamp minus the timestamp of the event record it is about (both CreateTime,
+///    set by producers on this machine: the same clock, millisecond resolution), p50, p99 and p99.9;
+///  - throughput: events produced as fast as the producer goes while the silo consumes; the clock runs from the first
+///    event produced to the silo's eventsProcessed (from /api/stats) reaching them all;
+///  - memory: the silo's resident set before and after activating N profiles (one event each), per profile.
+///   dotnet build -c Release src/Silo &amp;&amp; dotnet build -c Release src/KafkaBroker
+///   dotnet run -c Release --project bench/StreamGrains.Benchmarks -- --decisions [--rates 2000,10000,20000] [--seconds 15] [--entities 10000] [--throughput 300000] [--memory 100000,1000000] [--fetch-wait-ms 5]
+/// </summary>
+internal static class DecisionBenchmark
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var rates = ClusterBenchmark.Value(args, "--rates", "2000,10000,20000").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToList();
+        var seconds = int.Parse(ClusterBenchmark.Value(args, "--seconds", "15"), CultureInfo.InvariantCulture);
+        var entities = int.Parse(ClusterBenchmark.Value(args, "--entities", "10000"), CultureInfo.InvariantCulture);
+        var throughput = int.Parse(ClusterBenchmark.Value(args, "--throughput", "300000"), CultureInfo.InvariantCulture);
+        var memory = ClusterBenchmark.Value(args, "--memory", "100000,1000000").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToList();
+        // librdkafka's mock cluster answers a fetch only when fetch.wait.max.ms is over (a real broker answers when a
+        // record arrives): the silo sets 50 ms for its in-process broker; for the standalone one the wait is ours to set.
+        var fetchWait = ClusterBenchmark.Value(args, "--fetch-wait-ms", "5");
+        Setup.Extra = ["--StreamGrains:Kafka:Properties:fetch.wait.max.ms", fetchWait];
+        var root = ClusterBenchmark.FindRoot();
+        var siloDll = Path.Combine(root, "src/Silo/bin/Release/net10.0/StreamGrains.Silo.dll");
+        var brokerDll = Path.Combine(root, "src/KafkaBroker/bin/Release/net10.0/StreamGrains.KafkaBroker.dll");
+        if (!File.Exists(siloDll) || !File.Exists(brokerDll))
+        {
+            Console.Error.WriteLine("Build the silo and the broker first: dotnet build -c Release src/Silo && dotnet build -c Release src/KafkaBroker");
+            return 2;
+        }
+
+        Console.WriteLine($"# Decisions: one silo process, 8 partitions, {entities:N0} entities, rule 'value > 900' (~10 % of events), fetch.wait.max.ms {fetchWait}; {Environment.ProcessorCount} cores");
+        foreach (var rate in rates)
+        {
+            await using var setup = await Setup.StartAsync(siloDll, brokerDll);
+            await Warm(setup, entities);
+            var (latencies, expected) = await MeasureLatencyAsync(setup, rate, seconds, entities);
+            latencies.Sort();
+            Console.WriteLine($"| {rate:N0} events/s live, {seconds} s | {latencies.Count:N0} of {expected:N0} decisions | p50 {Pick(latencies, 0.5)} ms | p99 {Pick(latencies, 0.99)} ms | p99.9 {Pick(latencies, 0.999)} ms | max {latencies[^1]} ms |");
+        }
+
+        foreach (var enrichedOff in throughput > 0 ? new[] { false, true } : [])
+        {
+            await using var setup = await Setup.StartAsync(siloDll, brokerDll, enrichedOff ? ["--StreamGrains:Kafka:EnrichedTopic", ""] : []);
+            await Warm(setup, entities);
+            var processedBefore = await ProcessedAsync(setup.Url);
+            var watch = Stopwatch.StartNew();
+            var producing = Task.Run(() => Produce(setup.Bootstrap, throughput, entities, rate: 0, seed: 2, onDelivered: null));
+            while (await ProcessedAsync(setup.Url) - processedBefore < throughput)
+            {
+                await Task.Delay(50);
+            }
+
+            await producing;
+            Console.WriteLine($"| throughput, events.enriched {(enrichedOff ? "off" : "on")} | {throughput:N0} events on {entities:N0} warm profiles, produced live as fast as possible | {throughput / watch.Elapsed.TotalSeconds:N0} events/s |");
+        }
+
+        foreach (var count in memory)
+        {
+            await using var setup = await Setup.StartAsync(siloDll, brokerDll, "--StreamGrains:Kafka:EnrichedTopic", "");
+            await Warm(setup, 100); // the silo's own machinery warmed, a hundred profiles active
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            var before = ResidentBytes(setup.Silo);
+            var processedBefore = await ProcessedAsync(setup.Url);
+            var producing = Task.Run(() => Produce(setup.Bootstrap, count, count, rate: 40_000, seed: 3, onDelivered: null, distinct: true));
+            while (await ProcessedAsync(setup.Url) - processedBefore < count)
+            {
+                await Task.Delay(200);
+            }
+
+            await producing;
+            await Task.Delay(TimeSpan.FromSeconds(10)); // garbage of the run collected
+            var after = ResidentBytes(setup.Silo);
+            var active = (await StatsAsync(setup.Url)).GetProperty("activeProfiles").GetInt64();
+            Console.WriteLine($"| memory | {count:N0} entities, {active:N0} profiles active | resident {before / 1048576.0:N0} MiB before, {after / 1048576.0:N0} MiB after | {(after - before) / (double)count:N0} bytes per profile |");
+        }
+
+        return 0;
+    }
+
+    private static string Pick(List<long> sorted, double q) => sorted.Count == 0 ? "-" : sorted[(int)Math.Floor(q * (sorted.Count - 1))].ToString(CultureInfo.InvariantCulture);
+
+    private static async Task Warm(Setup setup, int entities)
+    {
+        var before = await ProcessedAsync(setup.Url);
+        Produce(setup.Bootstrap, entities, entities, rate: 20_000, seed: 1, onDelivered: null, distinct: true);
+        while (await ProcessedAsync(setup.Url) - before < entities)
+        {
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<(List<long> Latencies, int Expected)> MeasureLatencyAsync(Setup setup, int rate, int seconds, int entities)
+    {
+        var sent = new ConcurrentDictionary<(int Partition, long Offset), long>();
+        var decisions = new ConcurrentBag<(int Partition, long Offset, long Timestamp)>();
+        using var stop = new CancellationTokenSource();
+        var consuming = Task.Run(() => ConsumeDecisions(setup.Bootstrap, decisions, stop.Token));
+        await Task.Delay(TimeSpan.FromSeconds(2)); // the decision consumer is assigned and at the end
+        var expected = Produce(setup.Bootstrap, rate * seconds, entities, rate, seed: 5, onDelivered: (partition, offset, timestamp) => sent[(partition, offset)] = timestamp);
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (decisions.Count < expected && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        await stop.CancelAsync();
+        await consuming;
+        var latencies = decisions
+            .Where(d => sent.ContainsKey((d.Partition, d.Offset)))
+            .Select(d => d.Timestamp - sent[(d.Partition, d.Offset)])
+            .ToList();
+        return (latencies, expected);
+    }
+
+    private static void ConsumeDecisions(string bootstrap, ConcurrentBag<(int, long, long)> decisions, CancellationToken stop)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, byte[]>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "bench-decisions", FetchWaitMaxMs = 10, EnableAutoCommit = false }).Build();
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build())
+        {
+            var partitions = admin.GetMetadata("decisions", TimeSpan.FromSeconds(10)).Topics[0].Partitions;
+            consumer.Assign(partitions.Select(p => new TopicPartitionOffset("decisions", p.PartitionId, Offset.End)));
+        }
+
+        while (!stop.IsCancellationRequested)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { Message: { } message } &&
+                message.Headers.TryGetLastBytes("sg-source-partition", out var p) && message.Headers.TryGetLastBytes("sg-source-offset", out var o))
+            {
+                decisions.Add((int.Parse(Encoding.ASCII.GetString(p), CultureInfo.InvariantCulture), long.Parse(Encoding.ASCII.GetString(o), CultureInfo.InvariantCulture), message.Timestamp.UnixTimestampMs));
+            }
+        }
+    }
+
+    /// <summary>Produces <paramref name="count"/> payments at <paramref name="rate"/> a second (0: as fast as it goes); returns how many are above 900.</summary>
+    private static int Produce(string bootstrap, int count, int entities, int rate, int seed, Action<int, long, long>? onDelivered, bool distinct = false)
+    {
+        var random = new Random(seed);
+        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
+        {
+            BootstrapServers = bootstrap,
+            Partitioner = Confluent.Kafka.Partitioner.Murmur2Random,
+            LingerMs = rate == 0 ? 5 : 1,
+            EnableIdempotence = true,
+        }).Build();
+        var above = 0;
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < count; i++)
+        {
+            if (rate > 0 && i % 20 == 0)
+            {
+                var due = TimeSpan.FromSeconds(i / (double)rate);
+                while (watch.Elapsed < due)
+                {
+                    Thread.Sleep(1);
+                }
+            }
+
+            var value = random.Next(1000);
+            above += value > 900 ? 1 : 0;
+            var evt = new StreamEvent
+            {
+                Id = $"b{seed}-{i}",
+                Entity = distinct ? $"e-{seed}-{i}" : $"e-{random.Next(entities)}",
+                Type = "payment",
+                Timestamp = DateTimeOffset.UtcNow,
+                Value = value,
+                Attributes = new Dictionary<string, AttributeValue> { ["country"] = "NL", ["merchant"] = $"m-{random.Next(500)}" },
+            };
+            // The record's CreateTime, set here and remembered with the offset its delivery report gives.
+            var createdMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var message = new Message<string, byte[]> { Key = evt.Entity, Value = StreamEventJson.Serialize(evt), Timestamp = new Timestamp(createdMs, TimestampType.CreateTime) };
+            Action<DeliveryReport<string, byte[]>>? handler = onDelivered is null ? null : report => onDelivered(report.Partition.Value, report.Offset.Value, createdMs);
+            while (true)
+            {
+                try
+                {
+                    producer.Produce("events", message, handler);
+                    break;
+                }
+                catch (ProduceException<string, byte[]> ex) when (ex.Error.Code == Confluent.Kafka.ErrorCode.Local_QueueFull)
+                {
+                    producer.Poll(TimeSpan.FromMilliseconds(5));
+                }
+            }
+        }
+
+        producer.Flush(TimeSpan.FromSeconds(30));
+        return above;
+    }
+
+    private static async Task<long> ProcessedAsync(string url) => (await StatsAsync(url)).GetProperty("eventsProcessed").GetInt64();
+
+    private static async Task<JsonElement> StatsAsync(string url) =>
+        JsonDocument.Parse(await Http.GetStringAsync(new Uri($"{url}/api/stats"))).RootElement.GetProperty("silo");
+
+    private static long ResidentBytes(Process process)
+    {
+        process.Refresh();
+        return process.WorkingSet64;
+    }
+
+    private sealed class Setup : IAsyncDisposable
+    {
+        private Process _broker = null!;
+
+        public Process Silo { get; private set; } = null!;
+
+        public string Url { get; private set; } = string.Empty;
+
+        public string Bootstrap { get; private set; } = string.Empty;
+
+        public static string[] Extra { get; set; } = [];
+
+        public static async Task<Setup> StartAsync(string siloDll, string brokerDll, params string[] extra)
+        {
+            var setup = new Setup();
+            var bootstrapFile = Path.GetTempFileName();
+            File.Delete(bootstrapFile);
+            setup._broker = ClusterBenchmark.Start(brokerDll, ["--partitions", "8", "--bootstrap-file", bootstrapFile]);
+            while (!File.Exists(bootstrapFile) || new FileInfo(bootstrapFile).Length == 0)
+            {
+                await Task.Delay(50);
+            }
+
+            setup.Bootstrap = await File.ReadAllTextAsync(bootstrapFile);
+            var (http, siloPort, gateway) = (ClusterBenchmark.FreePort(), ClusterBenchmark.FreePort(), ClusterBenchmark.FreePort());
+            setup.Url = $"http://127.0.0.1:{http}";
+            setup.Silo = ClusterBenchmark.Start(siloDll, [
+                "--kafka", setup.Bootstrap, "--demo", "false", "--urls", setup.Url, "--silo-port", $"{siloPort}", "--gateway-port", $"{gateway}",
+                "--StreamGrains:Rules:big:Kind", "Threshold", "--StreamGrains:Rules:big:Above", "900", .. Extra, .. extra]);
+            while (!await ClusterBenchmark.ReadyAsync(setup.Url))
+            {
+                await Task.Delay(200);
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            return setup;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Silo.Kill(entireProcessTree: true);
+            _broker.Kill(entireProcessTree: true);
+            Silo.Dispose();
+            _broker.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}
