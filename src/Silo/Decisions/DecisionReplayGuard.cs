@@ -24,7 +24,11 @@ internal sealed partial class DecisionReplayGuard(KafkaEnvironment kafka, Decisi
     /// <summary>How far the clocks of event producers and silos may disagree.</summary>
     public static readonly TimeSpan ClockMargin = TimeSpan.FromMinutes(5);
 
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long the scan may hold a (re)started partition's first records back. Past it (Kafka partly away), the
+    /// partition goes on with what was found, and a decision about a replayed record may be published twice.
+    /// </summary>
+    public static readonly TimeSpan Budget = TimeSpan.FromSeconds(10);
     private readonly ConcurrentDictionary<int, long> _nextOffsets = new();
 
     public ValueTask OnReadAsync(TopicPartition partition, IReadOnlyList<KafkaObservedRecord> records, CancellationToken cancellationToken)
@@ -58,25 +62,35 @@ internal sealed partial class DecisionReplayGuard(KafkaEnvironment kafka, Decisi
     private void ScanDecisions(int partition, long fromOffset, DateTime fromTimestamp)
     {
         var watch = Stopwatch.StartNew();
+        TimeSpan Left() => TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(100).Ticks, (Budget - watch.Elapsed).Ticks));
         var keys = new HashSet<(string Rule, long Offset)>();
         var config = kafka.ConsumerConfig($"streamgrains-decision-guard-{partition}");
         config.GroupId = $"{kafka.ConsumerGroup}-decision-guard";
         config.StatisticsIntervalMs = 0;
         using var consumer = new ConsumerBuilder<Ignore, byte[]>(config).SetLogHandler((_, _) => { }).Build();
         using var admin = new AdminClientBuilder(kafka.AdminConfig("streamgrains-decision-guard-metadata")).Build();
-        var topic = admin.GetMetadata(kafka.DecisionsTopic, Timeout).Topics.Single(t => t.Topic == kafka.DecisionsTopic);
+        var topic = admin.GetMetadata(kafka.DecisionsTopic, Left()).Topics.Single(t => t.Topic == kafka.DecisionsTopic);
         var since = fromTimestamp - ClockMargin;
         var remaining = new Dictionary<int, long>();
         var assignment = new List<TopicPartitionOffset>();
+        var unread = 0;
         foreach (var decisionsPartition in topic.Partitions)
         {
             var tp = new TopicPartition(kafka.DecisionsTopic, decisionsPartition.PartitionId);
-            var offsets = consumer.QueryWatermarkOffsets(tp, Timeout);
-            var from = FirstAtOrAfter(consumer, tp, offsets.Low.Value, offsets.High.Value, since);
-            if (from < offsets.High.Value)
+            try
             {
-                assignment.Add(new TopicPartitionOffset(tp, from));
-                remaining[tp.Partition.Value] = offsets.High.Value;
+                // Each look-up within what is left of the budget: a partition whose leader is away is given up on, not waited for.
+                var offsets = consumer.QueryWatermarkOffsets(tp, Left());
+                var from = FirstAtOrAfter(consumer, tp, offsets.Low.Value, offsets.High.Value, since, Left);
+                if (from < offsets.High.Value)
+                {
+                    assignment.Add(new TopicPartitionOffset(tp, from));
+                    remaining[tp.Partition.Value] = offsets.High.Value;
+                }
+            }
+            catch (KafkaException)
+            {
+                unread++;
             }
         }
 
@@ -84,7 +98,7 @@ internal sealed partial class DecisionReplayGuard(KafkaEnvironment kafka, Decisi
         if (assignment.Count > 0)
         {
             consumer.Assign(assignment);
-            while (remaining.Count > 0 && watch.Elapsed < Timeout)
+            while (remaining.Count > 0 && watch.Elapsed < Budget)
             {
                 if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is not { Message: { } message } result)
                 {
@@ -105,9 +119,9 @@ internal sealed partial class DecisionReplayGuard(KafkaEnvironment kafka, Decisi
             }
         }
 
-        if (remaining.Count > 0)
+        if (remaining.Count + unread > 0)
         {
-            LogScanIncomplete(logger, partition, watch.Elapsed.TotalMilliseconds);
+            LogScanIncomplete(logger, partition, remaining.Count + unread, watch.Elapsed.TotalMilliseconds);
         }
 
         ledger.Set(partition, keys);
@@ -120,13 +134,13 @@ internal sealed partial class DecisionReplayGuard(KafkaEnvironment kafka, Decisi
     /// A broker answers this itself (ListOffsets by timestamp), but the embedded one does not; decision timestamps
     /// grow with their offsets up to the silos' clock differences, which <see cref="ClockMargin"/> covers.
     /// </summary>
-    private static long FirstAtOrAfter(IConsumer<Ignore, byte[]> consumer, TopicPartition partition, long low, long high, DateTime since)
+    private static long FirstAtOrAfter(IConsumer<Ignore, byte[]> consumer, TopicPartition partition, long low, long high, DateTime since, Func<TimeSpan> left)
     {
         while (low < high)
         {
             var middle = low + ((high - low) / 2);
             consumer.Assign(new TopicPartitionOffset(partition, middle));
-            var record = consumer.Consume(Timeout);
+            var record = consumer.Consume(left());
             if (record is null || record.Message.Timestamp.UtcDateTime >= since)
             {
                 high = middle;
@@ -147,6 +161,6 @@ internal sealed partial class DecisionReplayGuard(KafkaEnvironment kafka, Decisi
     [LoggerMessage(Level = LogLevel.Warning, Message = "Partition {Partition}: the decisions topic could not be read ({Reason}); decisions about replayed records may be published twice")]
     private static partial void LogScanFailed(ILogger logger, int partition, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Partition {Partition}: the decisions topic could not be read to its end within {ElapsedMs:F0} ms; decisions about replayed records may be published twice")]
-    private static partial void LogScanIncomplete(ILogger logger, int partition, double elapsedMs);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Partition {Partition}: {Unread} partition(s) of the decisions topic could not be read to their end within {ElapsedMs:F0} ms; decisions about replayed records may be published twice")]
+    private static partial void LogScanIncomplete(ILogger logger, int partition, int unread, double elapsedMs);
 }
