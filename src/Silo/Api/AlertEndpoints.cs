@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.ServerSentEvents;
 using System.Text;
 using StreamGrains.Silo.Decisions;
 
@@ -41,24 +40,81 @@ internal static class AlertEndpoints
         return Results.Text(json.Append(']').ToString(), "application/json", Encoding.UTF8);
     }
 
-    private static IResult StreamAlerts(HttpContext context, DecisionFeed feed, CancellationToken cancellationToken)
+    private static IResult StreamAlerts(HttpContext context, DecisionFeed feed)
     {
         if (!TryFilters(context, out var entity, out var rule, out _, out var errors))
         {
             return Results.ValidationProblem(errors, title: "Invalid query");
         }
 
-        context.Response.Headers["X-Accel-Buffering"] = "no"; // nginx: pass events on at once
-        return TypedResults.ServerSentEvents(Items(feed, entity, rule, cancellationToken));
+        return new DecisionEventStream(feed, entity, rule);
     }
 
-    private static async IAsyncEnumerable<SseItem<string>> Items(DecisionFeed feed, string? entity, string? rule, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// The server-sent events of <c>/api/alerts/stream</c>: headers and a first comment at once (so that neither a
+    /// client nor a proxy waits for the first decision), a comment every 15 s while nothing happens (so that idle
+    /// connections stay open through proxies), and each matching decision as <c>event: decision</c>.
+    /// </summary>
+    private sealed class DecisionEventStream(DecisionFeed feed, string? entity, string? rule) : IResult
     {
-        await foreach (var item in feed.Subscribe(cancellationToken).ConfigureAwait(false))
+        private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
+
+        public async Task ExecuteAsync(HttpContext httpContext)
         {
-            if ((entity is null || item.Decision.Entity == entity) && (rule is null || item.Decision.Rule == rule))
+            var response = httpContext.Response;
+            var cancellationToken = httpContext.RequestAborted;
+            response.ContentType = "text/event-stream";
+            response.Headers.CacheControl = "no-cache";
+            response.Headers["X-Accel-Buffering"] = "no"; // nginx: pass events on at once
+            await response.WriteAsync(": decisions\n\n", cancellationToken).ConfigureAwait(false);
+            await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+            var items = feed.Subscribe(cancellationToken).GetAsyncEnumerator(cancellationToken);
+            var next = items.MoveNextAsync().AsTask();
+            try
             {
-                yield return new SseItem<string>(Encoding.UTF8.GetString(item.Json), "decision");
+                while (true)
+                {
+                    if (await Task.WhenAny(next, Task.Delay(KeepAlive, cancellationToken)).ConfigureAwait(false) != next)
+                    {
+                        await response.WriteAsync(": keep-alive\n\n", cancellationToken).ConfigureAwait(false);
+                        await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    if (!await next.ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    var decision = items.Current.Decision;
+                    if ((entity is null || decision.Entity == entity) && (rule is null || decision.Rule == rule))
+                    {
+                        await response.WriteAsync("event: decision\ndata: ", cancellationToken).ConfigureAwait(false);
+                        await response.Body.WriteAsync(items.Current.Json, cancellationToken).ConfigureAwait(false);
+                        await response.WriteAsync("\n\n", cancellationToken).ConfigureAwait(false);
+                        await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    next = items.MoveNextAsync().AsTask();
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The client went away.
+            }
+            finally
+            {
+                // The enumerator may be disposed only once no MoveNextAsync is in flight.
+                try
+                {
+                    await next.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+
+                await items.DisposeAsync().ConfigureAwait(false);
             }
         }
     }

@@ -139,6 +139,15 @@ public sealed class DecisionTests(DecisionRulesFixture fixture) : IClassFixture<
     public async Task The_alert_stream_sends_each_new_decision_as_a_server_sent_event()
     {
         using var http = new HttpClient { BaseAddress = fixture.Silo.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+
+        // The stream answers at once, before any decision (a client, or nginx, must not wait for the first one).
+        using (var quiet = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        using (var idle = await http.GetAsync(new Uri("/api/alerts/stream?rule=no-such-rule", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, quiet.Token))
+        {
+            Assert.Equal("text/event-stream", idle.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("no-cache", idle.Headers.CacheControl?.ToString());
+        }
+
         using var response = await http.GetAsync(new Uri("/api/alerts/stream?rule=big", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
