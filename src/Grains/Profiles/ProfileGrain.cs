@@ -35,7 +35,12 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
     private readonly ILogger<ProfileGrain> _logger;
     private IReadOnlyDictionary<string, AttributeValue> _context = StreamEvent.EmptyAttributes;
     private DateTimeOffset? _contextLoadedAt;
+    private static readonly TimeSpan FollowPeriod = TimeSpan.FromSeconds(2);
+    private const int MaxFollowAttempts = 30;
     private bool _dirty;
+    private int _partition = -1;
+    private IGrainTimer? _follow;
+    private int _followAttempts;
 
     public ProfileGrain(
         [PersistentState("profile")] IPersistentState<EntityProfile> state,
@@ -151,8 +156,28 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
             // The partition is read elsewhere now (it moved, or this activation predates its owner): follow it. The
             // delivery's request context names the partition, so the placement director sends the grain to its reader.
             this.MigrateOnIdle();
+
+            // The director may not know the new reader yet (ownership is reported every second or two); until the
+            // grain is where its partition is read, it asks again every two seconds, events or not.
+            _partition = lastPartition;
+            _follow ??= this.RegisterGrainTimer(FollowPartitionAsync, new GrainTimerCreationOptions(FollowPeriod, FollowPeriod) { KeepAlive = true });
         }
 
+        return Task.CompletedTask;
+    }
+
+    private Task FollowPartitionAsync(CancellationToken cancellationToken)
+    {
+        if (_positions.IsReadHere(_partition) || ++_followAttempts > MaxFollowAttempts)
+        {
+            _follow?.Dispose();
+            _follow = null;
+            _followAttempts = 0;
+            return Task.CompletedTask;
+        }
+
+        _positions.NamePartition(_partition);
+        this.MigrateOnIdle();
         return Task.CompletedTask;
     }
 

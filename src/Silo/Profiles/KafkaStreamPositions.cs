@@ -31,6 +31,8 @@ internal sealed class KafkaStreamPositions(KafkaAdapterFactoryRegistry providers
     public bool IsReadHere(int partition) =>
         Provider() is not { } provider || provider.IsReading(kafka.InputTopic, partition);
 
+    public void NamePartition(int partition) => Orleans.Runtime.RequestContext.Set(KafkaBatchContainer.PartitionKey, partition);
+
     public DateTimeOffset? CurrentRecordTimestamp() =>
         Orleans.Runtime.RequestContext.Get(KafkaBatchContainer.RecordTimestampKey) is long ms and > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 
