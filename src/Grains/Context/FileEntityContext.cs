@@ -40,9 +40,6 @@ public sealed class FileEntityContext : IEntityContextSource
     /// <inheritdoc />
     public TimeSpan RefreshInterval { get; }
 
-    /// <summary>Entities the file has a context for.</summary>
-    public int Count => _contexts.Count;
-
     /// <inheritdoc />
     public ValueTask<IReadOnlyDictionary<string, AttributeValue>> LoadAsync(string entity, CancellationToken cancellationToken)
     {

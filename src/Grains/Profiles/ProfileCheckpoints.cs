@@ -47,7 +47,4 @@ public sealed class ProfileCheckpoints
 
         return lowest;
     }
-
-    /// <summary>Profiles holding unstored events, over all partitions.</summary>
-    public int DirtyCount => _dirty.Values.Sum(e => e.Count);
 }

@@ -21,7 +21,7 @@ public sealed class ProfileMetrics
     private readonly Histogram<double> _contextLoad;
     private readonly ConcurrentDictionary<string, long> _decisionsByRule = new(StringComparer.Ordinal);
     private readonly Lock _sketchGate = new();
-    private QuantileSketch _latencySketch = new();
+    private readonly QuantileSketch _latencySketch = new();
     private long _eventsProcessed;
     private long _active;
     private long _replaysSkipped;
@@ -63,15 +63,6 @@ public sealed class ProfileMetrics
             var copy = new QuantileSketch(_latencySketch.RelativeAccuracy);
             copy.Merge(_latencySketch);
             return copy;
-        }
-    }
-
-    /// <summary>Clears the latency sketch (a benchmark's warm-up).</summary>
-    public void ResetLatency()
-    {
-        lock (_sketchGate)
-        {
-            _latencySketch = new QuantileSketch();
         }
     }
 

@@ -21,14 +21,6 @@ internal sealed partial class DecisionFeed(KafkaEnvironment kafka, ILogger<Decis
     private readonly Lock _gate = new();
     private readonly LinkedList<FeedItem> _recent = new();
     private readonly List<Channel<FeedItem>> _subscribers = [];
-    private long _read;
-
-    /// <summary>Decisions read from the topic since start.</summary>
-    public long Read => Interlocked.Read(ref _read);
-
-    /// <summary>Whether the feed has read up to the topic's end once (recent decisions are complete).</summary>
-    public bool CaughtUp { get; private set; }
-
     /// <summary>The most recent decisions matching the filters, newest first (by decision time).</summary>
     public IReadOnlyList<FeedItem> Recent(string? entity, string? rule, int limit)
     {
@@ -102,7 +94,6 @@ internal sealed partial class DecisionFeed(KafkaEnvironment kafka, ILogger<Decis
                 var result = consumer.Consume(TimeSpan.FromMilliseconds(500));
                 if (result?.Message?.Value is not { } value)
                 {
-                    CaughtUp = true;
                     continue;
                 }
 
@@ -145,7 +136,6 @@ internal sealed partial class DecisionFeed(KafkaEnvironment kafka, ILogger<Decis
 
     private void Add(FeedItem item)
     {
-        Interlocked.Increment(ref _read);
         lock (_gate)
         {
             _recent.AddLast(item);

@@ -50,9 +50,6 @@ internal sealed partial class KafkaProfileOutput : IProfileOutput, IDisposable
         };
     }
 
-    /// <summary>Records Kafka could not take (after the producer's own retries).</summary>
-    public long Failed => Interlocked.Read(ref _failed);
-
     public bool EnrichedEnabled => _enrichedTopic is not null;
 
     public bool Decided(Decision decision, int partition, long offset)
