@@ -34,7 +34,9 @@ internal static class DecisionBenchmark
         // librdkafka's mock cluster answers a fetch only when fetch.wait.max.ms is over (a real broker answers when a
         // record arrives): the silo sets 50 ms for its in-process broker; for the standalone one the wait is ours to set.
         var fetchWait = ClusterBenchmark.Value(args, "--fetch-wait-ms", "5");
-        Setup.Extra = ["--StreamGrains:Kafka:Properties:fetch.wait.max.ms", fetchWait];
+        Setup.Extra = ["--StreamGrains:Kafka:Properties:fetch.wait.max.ms", fetchWait, .. ExtraSiloArguments(args)];
+        Series = args.Contains("--series");
+        GcDump = args.Contains("--gcdump");
         var root = ClusterBenchmark.FindRoot();
         var siloDll = Path.Combine(root, "src/Silo/bin/Release/net10.0/StreamGrains.Silo.dll");
         var brokerDll = Path.Combine(root, "src/KafkaBroker/bin/Release/net10.0/StreamGrains.KafkaBroker.dll");
@@ -59,6 +61,11 @@ internal static class DecisionBenchmark
             await using var setup = await Setup.StartAsync(siloDll, brokerDll, enrichedOff ? ["--StreamGrains:Kafka:EnrichedTopic", ""] : []);
             await Warm(setup, entities);
             var processedBefore = await ProcessedAsync(setup.Url);
+        if (Series)
+        {
+            Console.WriteLine($"#   production begins at {DateTime.UtcNow:HH:mm:ss.fff} UTC");
+        }
+
             var watch = Stopwatch.StartNew();
             var producing = Task.Run(() => Produce(setup.Bootstrap, throughput, entities, rate: 0, seed: 2, onDelivered: null));
             while (await ProcessedAsync(setup.Url) - processedBefore < throughput)
@@ -75,9 +82,15 @@ internal static class DecisionBenchmark
             await using var setup = await Setup.StartAsync(siloDll, brokerDll, "--StreamGrains:Kafka:EnrichedTopic", "");
             await Warm(setup, 100); // the silo's own machinery warmed, a hundred profiles active
             await Task.Delay(TimeSpan.FromSeconds(5));
+            var heapBefore = GcDump ? await LiveHeapAsync(setup.Silo, top: 0) : null;
             var before = ResidentBytes(setup.Silo);
             var processedBefore = await ProcessedAsync(setup.Url);
-            var producing = Task.Run(() => Produce(setup.Bootstrap, count, count, rate: 40_000, seed: 3, onDelivered: null, distinct: true));
+        if (Series)
+        {
+            Console.WriteLine($"#   production begins at {DateTime.UtcNow:HH:mm:ss.fff} UTC");
+        }
+
+            var producing = Task.Run(() => Produce(setup.Bootstrap, count, count, rate: 40_000, seed: 3, onDelivered: null, names: Names.Fresh));
             while (await ProcessedAsync(setup.Url) - processedBefore < count)
             {
                 await Task.Delay(200);
@@ -88,17 +101,121 @@ internal static class DecisionBenchmark
             var after = ResidentBytes(setup.Silo);
             var active = (await StatsAsync(setup.Url)).GetProperty("activeProfiles").GetInt64();
             Console.WriteLine($"| memory | {count:N0} entities, {active:N0} profiles active | resident {before / 1048576.0:N0} MiB before, {after / 1048576.0:N0} MiB after | {(after - before) / (double)count:N0} bytes per profile |");
+            if (heapBefore is { } heap0 && await LiveHeapAsync(setup.Silo, top: 40) is { } heap1)
+            {
+                Console.WriteLine($"| memory, live managed heap after a full collection | {count:N0} entities | {heap0 / 1048576.0:N0} MiB before, {heap1 / 1048576.0:N0} MiB after | {(heap1 - heap0) / (double)count:N0} bytes per profile |");
+            }
         }
 
         return 0;
     }
+
+    private static bool Series { get; set; }
+
+    /// <summary>Which entities the produced events are about.</summary>
+    private enum Names
+    {
+        /// <summary>One of <c>e-0</c> to <c>e-(entities-1)</c> at random: the measured traffic.</summary>
+        Random,
+
+        /// <summary>Each of <c>e-0</c> to <c>e-(entities-1)</c> in turn: warms the profiles the measured traffic uses.</summary>
+        Each,
+
+        /// <summary>A new entity for every event: activates new profiles.</summary>
+        Fresh,
+    }
+
+    private static async Task<List<(double Seconds, long Processed)>> SampleProcessedAsync(string url, long before, long total, CancellationToken stop)
+    {
+        var samples = new List<(double, long)>();
+        var watch = Stopwatch.StartNew();
+        while (!stop.IsCancellationRequested)
+        {
+            var processed = await ProcessedAsync(url) - before;
+            samples.Add((watch.Elapsed.TotalSeconds, processed));
+            if (processed >= total)
+            {
+                break;
+            }
+
+            await Task.Delay(250, CancellationToken.None);
+        }
+
+        return samples;
+    }
+
+    private static bool GcDump { get; set; }
+
+    /// <summary>
+    /// The silo's live managed heap after a full, blocking collection, by <c>dotnet-gcdump</c> (a dotnet tool; absent:
+    /// null). Prints the <paramref name="top"/> types by size.
+    /// </summary>
+    private static async Task<long?> LiveHeapAsync(Process silo, int top)
+    {
+        var tool = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet", "tools", "dotnet-gcdump");
+        if (!File.Exists(tool))
+        {
+            Console.WriteLine("# dotnet-gcdump is not installed (dotnet tool install -g dotnet-gcdump): no live-heap figure");
+            return null;
+        }
+
+        var file = Path.Combine(Path.GetTempPath(), $"sg-bench-{silo.Id}-{Guid.NewGuid():N}.gcdump");
+        try
+        {
+            await RunToolAsync(tool, $"collect -p {silo.Id} -o {file}");
+            var report = await RunToolAsync(tool, $"report {file}");
+            // "<bytes>  GC Heap bytes" first, then "<bytes> <count> <type> [<assembly>]" by size, largest first.
+            long total = 0;
+            var lines = report.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            // The report buckets each type by object size, with an object's size and the bucket's count; summed over
+            // the buckets (size times count), the types that hold the most.
+            var types = lines
+                .Where(l => l.EndsWith(']'))
+                .Select(l => l.Split(' ', 3, StringSplitOptions.RemoveEmptyEntries))
+                .Where(p => p.Length == 3)
+                .Select(p => (Size: long.Parse(p[0].Replace(",", string.Empty, StringComparison.Ordinal), CultureInfo.InvariantCulture),
+                    Count: long.Parse(p[1].Replace(",", string.Empty, StringComparison.Ordinal), CultureInfo.InvariantCulture),
+                    Type: System.Text.RegularExpressions.Regex.Replace(p[2], @"\s*\(Bytes > [^)]*\)", string.Empty)))
+                .GroupBy(t => t.Type)
+                .Select(g => (Type: g.Key, Bytes: g.Sum(t => t.Size * t.Count), Count: g.Sum(t => t.Count)))
+                .OrderByDescending(t => t.Bytes)
+                .Take(top);
+            foreach (var (type, bytes, count) in types)
+            {
+                Console.WriteLine($"#   {bytes,14:N0} bytes {count,10:N0} objects  {type}");
+            }
+
+            if (lines.FirstOrDefault(l => l.EndsWith("GC Heap bytes", StringComparison.Ordinal)) is { } heapLine)
+            {
+                total = long.Parse(heapLine.Split(' ', 2)[0].Replace(",", string.Empty, StringComparison.Ordinal), CultureInfo.InvariantCulture);
+            }
+
+            return total;
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static async Task<string> RunToolAsync(string tool, string arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(tool, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return output;
+    }
+
+    /// <summary>Whatever follows <c>--silo</c> on the command line goes to the silo as it is.</summary>
+    private static string[] ExtraSiloArguments(string[] args) => args.SkipWhile(a => a != "--silo").Skip(1).ToArray();
 
     private static string Pick(List<long> sorted, double q) => sorted.Count == 0 ? "-" : sorted[(int)Math.Floor(q * (sorted.Count - 1))].ToString(CultureInfo.InvariantCulture);
 
     private static async Task Warm(Setup setup, int entities)
     {
         var before = await ProcessedAsync(setup.Url);
-        Produce(setup.Bootstrap, entities, entities, rate: 20_000, seed: 1, onDelivered: null, distinct: true);
+        // One event for each entity the measurements then use, so that every one of their profiles is active.
+        Produce(setup.Bootstrap, entities, entities, rate: 20_000, seed: 1, onDelivered: null, names: Names.Each);
         while (await ProcessedAsync(setup.Url) - before < entities)
         {
             await Task.Delay(100);
@@ -108,11 +225,23 @@ internal static class DecisionBenchmark
     private static async Task<(List<long> Latencies, int Expected)> MeasureLatencyAsync(Setup setup, int rate, int seconds, int entities)
     {
         var sent = new ConcurrentDictionary<(int Partition, long Offset), long>();
+        var acked = new ConcurrentDictionary<(int Partition, long Offset), long>();
         var decisions = new ConcurrentBag<(int Partition, long Offset, long Timestamp)>();
         using var stop = new CancellationTokenSource();
         var consuming = Task.Run(() => ConsumeDecisions(setup.Bootstrap, decisions, stop.Token));
         await Task.Delay(TimeSpan.FromSeconds(2)); // the decision consumer is assigned and at the end
-        var expected = Produce(setup.Bootstrap, rate * seconds, entities, rate, seed: 5, onDelivered: (partition, offset, timestamp) => sent[(partition, offset)] = timestamp);
+        var processedBefore = await ProcessedAsync(setup.Url);
+        if (Series)
+        {
+            Console.WriteLine($"#   production begins at {DateTime.UtcNow:HH:mm:ss.fff} UTC");
+        }
+
+        var timeline = Series ? Task.Run(() => SampleProcessedAsync(setup.Url, processedBefore, rate * seconds, stop.Token)) : Task.FromResult(new List<(double, long)>());
+        var expected = Produce(setup.Bootstrap, rate * seconds, entities, rate, seed: 5, onDelivered: (partition, offset, timestamp) =>
+        {
+            sent[(partition, offset)] = timestamp;
+            acked[(partition, offset)] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        });
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (decisions.Count < expected && DateTime.UtcNow < deadline)
         {
@@ -121,11 +250,27 @@ internal static class DecisionBenchmark
 
         await stop.CancelAsync();
         await consuming;
-        var latencies = decisions
+        if (Series)
+        {
+            Console.WriteLine("#   events processed by the silo since production began: " + string.Join(", ", (await timeline).Select(t => $"{t.Item1:F1} s {t.Item2:N0}")));
+        }
+        var matched = decisions
             .Where(d => sent.ContainsKey((d.Partition, d.Offset)))
-            .Select(d => d.Timestamp - sent[(d.Partition, d.Offset)])
+            .Select(d => (Sent: sent[(d.Partition, d.Offset)], Latency: d.Timestamp - sent[(d.Partition, d.Offset)], Ack: acked[(d.Partition, d.Offset)] - sent[(d.Partition, d.Offset)]))
             .ToList();
-        return (latencies, expected);
+        if (Series && matched.Count > 0)
+        {
+            // Latency by second of production: a steady queue and periodic stalls look different here.
+            var first = matched.Min(m => m.Sent);
+            foreach (var second in matched.GroupBy(m => (m.Sent - first) / 1000).OrderBy(g => g.Key))
+            {
+                var sorted = second.Select(m => m.Latency).Order().ToList();
+                var acks = second.Select(m => m.Ack).Order().ToList();
+                Console.WriteLine($"#   second {second.Key,2}: {sorted.Count,5} decisions, p50 {Pick(sorted, 0.5),5} ms, p99 {Pick(sorted, 0.99),5} ms, max {sorted[^1],5} ms; the event's produce acknowledged after p50 {Pick(acks, 0.5),5} ms, p99 {Pick(acks, 0.99),5} ms");
+            }
+        }
+
+        return (matched.Select(m => m.Latency).ToList(), expected);
     }
 
     private static void ConsumeDecisions(string bootstrap, ConcurrentBag<(int, long, long)> decisions, CancellationToken stop)
@@ -148,7 +293,7 @@ internal static class DecisionBenchmark
     }
 
     /// <summary>Produces <paramref name="count"/> payments at <paramref name="rate"/> a second (0: as fast as it goes); returns how many are above 900.</summary>
-    private static int Produce(string bootstrap, int count, int entities, int rate, int seed, Action<int, long, long>? onDelivered, bool distinct = false)
+    private static int Produce(string bootstrap, int count, int entities, int rate, int seed, Action<int, long, long>? onDelivered, Names names = Names.Random)
     {
         var random = new Random(seed);
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
@@ -158,6 +303,9 @@ internal static class DecisionBenchmark
             LingerMs = rate == 0 ? 5 : 1,
             EnableIdempotence = true,
         }).Build();
+        // Connected, with its producer id, before the clock starts: the first second measures the silo, not our start-up.
+        producer.Produce("bench-warmup", new Message<string, byte[]> { Key = "warm-up", Value = [] });
+        producer.Flush(TimeSpan.FromSeconds(30));
         var above = 0;
         var watch = Stopwatch.StartNew();
         for (var i = 0; i < count; i++)
@@ -176,7 +324,12 @@ internal static class DecisionBenchmark
             var evt = new StreamEvent
             {
                 Id = $"b{seed}-{i}",
-                Entity = distinct ? $"e-{seed}-{i}" : $"e-{random.Next(entities)}",
+                Entity = names switch
+                {
+                    Names.Each => $"e-{i % entities}",
+                    Names.Fresh => $"e-{seed}-{i}",
+                    _ => $"e-{random.Next(entities)}",
+                },
                 Type = "payment",
                 Timestamp = DateTimeOffset.UtcNow,
                 Value = value,
