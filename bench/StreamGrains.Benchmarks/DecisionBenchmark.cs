@@ -70,6 +70,7 @@ internal static class DecisionBenchmark
             var producing = Task.Run(() => Produce(setup.Bootstrap, throughput, entities, rate: 0, seed: 2, onDelivered: null));
             while (await ProcessedAsync(setup.Url) - processedBefore < throughput)
             {
+                ThrowIfFailed(producing);
                 await Task.Delay(50);
             }
 
@@ -93,6 +94,7 @@ internal static class DecisionBenchmark
             var producing = Task.Run(() => Produce(setup.Bootstrap, count, count, rate: 40_000, seed: 3, onDelivered: null, names: Names.Fresh));
             while (await ProcessedAsync(setup.Url) - processedBefore < count)
             {
+                ThrowIfFailed(producing);
                 await Task.Delay(200);
             }
 
@@ -111,6 +113,15 @@ internal static class DecisionBenchmark
     }
 
     private static bool Series { get; set; }
+
+    /// <summary>A producer that failed fails the run, rather than leave it waiting for events that will never come.</summary>
+    private static void ThrowIfFailed(Task producing)
+    {
+        if (producing.IsFaulted)
+        {
+            producing.GetAwaiter().GetResult();
+        }
+    }
 
     /// <summary>Which entities the produced events are about.</summary>
     private enum Names
@@ -307,6 +318,7 @@ internal static class DecisionBenchmark
         producer.Produce("bench-warmup", new Message<string, byte[]> { Key = "warm-up", Value = [] });
         producer.Flush(TimeSpan.FromSeconds(30));
         var above = 0;
+        var failed = 0;
         var watch = Stopwatch.StartNew();
         for (var i = 0; i < count; i++)
         {
@@ -338,7 +350,17 @@ internal static class DecisionBenchmark
             // The record's CreateTime, set here and remembered with the offset its delivery report gives.
             var createdMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             var message = new Message<string, byte[]> { Key = evt.Entity, Value = StreamEventJson.Serialize(evt), Timestamp = new Timestamp(createdMs, TimestampType.CreateTime) };
-            Action<DeliveryReport<string, byte[]>>? handler = onDelivered is null ? null : report => onDelivered(report.Partition.Value, report.Offset.Value, createdMs);
+            Action<DeliveryReport<string, byte[]>> handler = report =>
+            {
+                if (report.Error.IsError)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+                else
+                {
+                    onDelivered?.Invoke(report.Partition.Value, report.Offset.Value, createdMs);
+                }
+            };
             while (true)
             {
                 try
@@ -353,7 +375,13 @@ internal static class DecisionBenchmark
             }
         }
 
-        producer.Flush(TimeSpan.FromSeconds(30));
+        // Every event delivered, however long the silo keeps the cores busy; an event lost here would make a run wait forever.
+        var undelivered = producer.Flush(TimeSpan.FromMinutes(10));
+        if (undelivered > 0 || failed > 0)
+        {
+            throw new InvalidOperationException($"The bench's producer could not deliver {undelivered + failed} of {count} events");
+        }
+
         return above;
     }
 

@@ -35,6 +35,8 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
     private readonly ILogger<ProfileGrain> _logger;
     private IReadOnlyDictionary<string, AttributeValue> _context = StreamEvent.EmptyAttributes;
     private DateTimeOffset? _contextLoadedAt;
+    private DateTimeOffset _contextTriedAt;
+    private IGrainTimer? _checkpoint;
     private static readonly TimeSpan FollowPeriod = TimeSpan.FromSeconds(2);
     private const int MaxFollowAttempts = 30;
     private bool _dirty;
@@ -72,15 +74,6 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
     {
         _metrics.Activated();
         await LoadContextAsync(cancellationToken);
-        if (_contextSource.RefreshInterval > TimeSpan.Zero && _contextSource.RefreshInterval != Timeout.InfiniteTimeSpan)
-        {
-            this.RegisterGrainTimer(LoadContextAsync, new GrainTimerCreationOptions(_contextSource.RefreshInterval, _contextSource.RefreshInterval) { Interleave = true });
-        }
-
-        if (_options.CheckpointInterval > TimeSpan.Zero && _options.CheckpointInterval != Timeout.InfiniteTimeSpan)
-        {
-            this.RegisterGrainTimer(CheckpointAsync, new GrainTimerCreationOptions(_options.CheckpointInterval, _options.CheckpointInterval));
-        }
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -89,25 +82,44 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
         await CheckpointAsync(cancellationToken);
     }
 
-    public Task<ProfileSnapshot?> GetProfile()
+    public async Task<ProfileSnapshot?> GetProfile()
+    {
+        if (ContextIsStale)
+        {
+            await LoadContextAsync(CancellationToken.None);
+        }
+
+        return Snapshot();
+    }
+
+    private ProfileSnapshot? Snapshot()
     {
         if (_state.State.IsEmpty)
         {
             this.DeactivateOnIdle(); // asked about an entity never seen: keep nothing of it
-            return Task.FromResult<ProfileSnapshot?>(null);
+            return null;
         }
 
-        return Task.FromResult<ProfileSnapshot?>(_state.State.ToSnapshot(Entity, _context, _contextLoadedAt) with
+        return _state.State.ToSnapshot(Entity, _context, _contextLoadedAt) with
         {
             Partition = _state.State.NextOffsets.Count > 0 ? _state.State.NextOffsets.MaxBy(p => p.Value).Key : null,
             Silo = _positions.LocalReader,
-        });
+        };
     }
 
     public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
         handleFactory.Create<StreamEvent>().ResumeAsync(this);
 
-    public Task OnNextAsync(IList<SequentialItem<StreamEvent>> batch)
+    public Task OnNextAsync(IList<SequentialItem<StreamEvent>> batch) =>
+        ContextIsStale ? RefreshThenDecideAsync(batch) : Decide(batch);
+
+    private async Task RefreshThenDecideAsync(IList<SequentialItem<StreamEvent>> batch)
+    {
+        await LoadContextAsync(CancellationToken.None);
+        await Decide(batch);
+    }
+
+    private Task Decide(IList<SequentialItem<StreamEvent>> batch)
     {
         var profile = _state.State;
         var recordTimestamp = _positions.CurrentRecordTimestamp();
@@ -151,6 +163,7 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
 
         _metrics.Processed(taken, replays);
         _dirty |= taken > 0;
+
         if (lastPartition >= 0 && !_positions.IsReadHere(lastPartition))
         {
             // The partition is read elsewhere now (it moved, or this activation predates its owner): follow it. The
@@ -161,6 +174,12 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
             // grain is where its partition is read, it asks again every two seconds, events or not.
             _partition = lastPartition;
             _follow ??= this.RegisterGrainTimer(FollowPartitionAsync, new GrainTimerCreationOptions(FollowPeriod, FollowPeriod) { KeepAlive = true });
+        }
+        else if (_dirty)
+        {
+            // Not while the grain is to move: a timer pending at that point kept it from migrating (it writes its
+            // state as it goes, and the follow timer schedules the write if it ends up staying).
+            ScheduleCheckpoint();
         }
 
         return Task.CompletedTask;
@@ -173,6 +192,11 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
             _follow?.Dispose();
             _follow = null;
             _followAttempts = 0;
+            if (_dirty)
+            {
+                ScheduleCheckpoint(); // staying: write as usual
+            }
+
             return Task.CompletedTask;
         }
 
@@ -185,8 +209,38 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
 
     public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
 
+    /// <summary>
+    /// Whether the context is older than the source's refresh interval (or its last load failed that long ago): it is
+    /// loaded again before the next decision or answer. Refreshing on use rather than on a timer keeps a quiet profile
+    /// free of work: a timer per profile costs a grain call per tick, which a silo of a million profiles cannot afford.
+    /// </summary>
+    private bool ContextIsStale =>
+        _contextSource.RefreshInterval > TimeSpan.Zero && _contextSource.RefreshInterval != Timeout.InfiniteTimeSpan &&
+        _time.GetUtcNow() - _contextTriedAt >= _contextSource.RefreshInterval;
+
+    /// <summary>Writes the state once <see cref="ProfileOptions.CheckpointInterval"/> after it first changed (one timer, only while there is something to write).</summary>
+    private void ScheduleCheckpoint()
+    {
+        if (_checkpoint is null && _options.CheckpointInterval > TimeSpan.Zero && _options.CheckpointInterval != Timeout.InfiniteTimeSpan)
+        {
+            _checkpoint = this.RegisterGrainTimer(CheckpointTickAsync, new GrainTimerCreationOptions(_options.CheckpointInterval, Timeout.InfiniteTimeSpan));
+        }
+    }
+
+    private async Task CheckpointTickAsync(CancellationToken cancellationToken)
+    {
+        await CheckpointAsync(cancellationToken);
+        _checkpoint?.Dispose(); // after the write: disposing a timer cancels the token its callback was given
+        _checkpoint = null;
+        if (_dirty)
+        {
+            ScheduleCheckpoint(); // the write failed: try again later
+        }
+    }
+
     private async Task LoadContextAsync(CancellationToken cancellationToken)
     {
+        _contextTriedAt = _time.GetUtcNow();
         var started = Stopwatch.GetTimestamp();
         try
         {
