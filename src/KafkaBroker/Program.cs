@@ -8,7 +8,7 @@ using StreamGrains.Kafka.Embedded;
 
 var brokers = 1;
 var partitions = 8;
-var topics = new List<string> { "events", "events.dlq", "decisions", "events.enriched" };
+var topics = new List<string> { "events", "events.dlq", "decisions", "events.enriched", "aggregates", "sessions", "events.late" };
 string? bootstrapFile = null;
 for (var i = 0; i < args.Length; i++)
 {

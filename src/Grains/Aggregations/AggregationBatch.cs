@@ -14,6 +14,7 @@ namespace StreamGrains.Aggregations;
 /// <param name="NextOffset">The offset after the read's last record: what the shard covers of the partition once merged.</param>
 /// <param name="Windows">Partial window aggregates.</param>
 /// <param name="Sessions">Partial sessions.</param>
+/// <param name="InputPartitions">For a re-keyed shard, which every partition feeds: how many partitions the input has (until each was heard of, or the idle timeout passed, the ones not heard of hold the watermark back). 0 for an entity shard.</param>
 [GenerateSerializer, Immutable, Alias("sg.aggregation-batch")]
 public sealed record AggregationBatch(
     [property: Id(0)] int Partition,
@@ -21,7 +22,8 @@ public sealed record AggregationBatch(
     [property: Id(2)] long LastRecordAtMs,
     [property: Id(3)] long NextOffset,
     [property: Id(4)] IReadOnlyList<WindowPartial> Windows,
-    [property: Id(5)] IReadOnlyList<SessionPartial> Sessions);
+    [property: Id(5)] IReadOnlyList<SessionPartial> Sessions,
+    [property: Id(6)] int InputPartitions = 0);
 
 /// <summary>A key's partial aggregate of one window.</summary>
 /// <param name="Key">The group key.</param>

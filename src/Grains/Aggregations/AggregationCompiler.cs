@@ -11,6 +11,7 @@ public static class AggregationCompiler
     {
         nameof(AggregationLimits.IdleTimeout),
         nameof(AggregationLimits.MaxFutureSkew),
+        nameof(AggregationLimits.Shards),
     };
 
     /// <summary>Compiles every aggregation, in name order.</summary>
@@ -22,7 +23,7 @@ public static class AggregationCompiler
         ArgumentNullException.ThrowIfNull(aggregations);
         ArgumentNullException.ThrowIfNull(errors);
         var compiled = new List<AggregationDefinition>(aggregations.Count);
-        foreach (var (name, settings) in aggregations.OrderBy(a => a.Key, StringComparer.Ordinal))
+        foreach (var (name, settings) in aggregations.Where(a => !ReservedNames.Contains(a.Key)).OrderBy(a => a.Key, StringComparer.Ordinal))
         {
             if (Compile(name, settings, $"{sectionPath}:{name}", errors) is { } definition)
             {

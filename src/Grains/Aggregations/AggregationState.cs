@@ -22,6 +22,8 @@ public sealed class AggregationState
 {
     [Id(0)] private readonly Dictionary<int, PartitionMark> _partitions = [];
     [Id(1)] private readonly Dictionary<string, KeyState> _keys = new(StringComparer.Ordinal);
+    [Id(2)] private int _inputPartitions;
+    [Id(3)] private long _firstHeardAtMs = long.MinValue;
     [NonSerialized] private PriorityQueue<string, long>? _due;
 
     /// <summary>Keys held.</summary>
@@ -88,6 +90,12 @@ public sealed class AggregationState
 
             key.Sessions.Add(partial.Session, spec);
             Schedule(partial.Key, key, key.Sessions.NextClose(spec, definition.AllowedLatenessMs));
+        }
+
+        _inputPartitions = Math.Max(_inputPartitions, batch.InputPartitions);
+        if (_firstHeardAtMs == long.MinValue)
+        {
+            _firstHeardAtMs = nowMs;
         }
 
         _partitions[batch.Partition] = new PartitionMark(
@@ -219,10 +227,19 @@ public sealed class AggregationState
         return key;
     }
 
-    /// <summary>The lowest watermark of the partitions with a record within the idle timeout; all idle: the highest.</summary>
+    /// <summary>
+    /// The lowest watermark of the partitions with a record within the idle timeout; all idle: the highest. A partition
+    /// of the input not heard of yet holds everything back until the idle timeout passed since the shard first heard of
+    /// any (a re-keyed shard must not close a window before every partition had its say).
+    /// </summary>
     private long Watermark(long nowMs, long idleMs)
     {
         long lowestActive = long.MaxValue, highest = long.MinValue;
+        if (_partitions.Count < _inputPartitions && nowMs - _firstHeardAtMs < idleMs)
+        {
+            return long.MinValue;
+        }
+
         foreach (var mark in _partitions.Values)
         {
             highest = Math.Max(highest, mark.WatermarkMs);

@@ -29,6 +29,7 @@ public sealed class PartitionPreAggregator
     private readonly IReadOnlyList<AggregationDefinition> _definitions;
     private readonly long _maxFutureSkewMs;
     private readonly int _shards;
+    private readonly int _inputPartitions;
     private readonly Dictionary<(string Aggregation, string Shard), long> _lastSent = [];
     private readonly List<long> _starts = [];
 
@@ -37,7 +38,8 @@ public sealed class PartitionPreAggregator
     /// <param name="definitions">The aggregations.</param>
     /// <param name="limits">The shared settings.</param>
     /// <param name="shards">How many shards a re-keyed aggregation has.</param>
-    public PartitionPreAggregator(int partition, IReadOnlyList<AggregationDefinition> definitions, AggregationLimits limits, int shards)
+    /// <param name="inputPartitions">How many partitions the input topic has (each feeds every re-keyed shard).</param>
+    public PartitionPreAggregator(int partition, IReadOnlyList<AggregationDefinition> definitions, AggregationLimits limits, int shards, int inputPartitions = 1)
     {
         ArgumentNullException.ThrowIfNull(definitions);
         ArgumentNullException.ThrowIfNull(limits);
@@ -46,6 +48,7 @@ public sealed class PartitionPreAggregator
         _definitions = definitions;
         _maxFutureSkewMs = (long)limits.MaxFutureSkew.TotalMilliseconds;
         _shards = shards;
+        _inputPartitions = inputPartitions;
     }
 
     /// <summary>The partition's watermark (<see cref="long.MinValue"/> before any valid event).</summary>
@@ -140,7 +143,7 @@ public sealed class PartitionPreAggregator
         var batches = new List<ShardBatch>();
         foreach (var target in partials.Values)
         {
-            batches.Add(target.ToBatch(_partition, WatermarkMs, nowMs, nextOffset, records));
+            batches.Add(target.ToBatch(_partition, WatermarkMs, nowMs, nextOffset, records, InputPartitionsOf(target.Definition)));
             _lastSent[(target.Definition.Name, target.Shard)] = nowMs;
         }
 
@@ -161,7 +164,7 @@ public sealed class PartitionPreAggregator
                         continue;
                     }
 
-                    batches.Add(new ShardBatch(definition, shard, new AggregationBatch(_partition, WatermarkMs, nowMs, nextOffset, [], []), [], []));
+                    batches.Add(new ShardBatch(definition, shard, new AggregationBatch(_partition, WatermarkMs, nowMs, nextOffset, [], [], InputPartitionsOf(definition)), [], []));
                     _lastSent[(definition.Name, shard)] = nowMs;
                 }
             }
@@ -169,6 +172,8 @@ public sealed class PartitionPreAggregator
 
         return new PreAggregatedRead(batches, late);
     }
+
+    private int InputPartitionsOf(AggregationDefinition definition) => definition.Group == GroupKind.Entity ? 0 : _inputPartitions;
 
     private sealed class ShardPartials(AggregationDefinition definition, string shard)
     {
@@ -200,7 +205,7 @@ public sealed class PartitionPreAggregator
             return events;
         }
 
-        public ShardBatch ToBatch(int partition, long watermark, long nowMs, long nextOffset, IReadOnlyList<(long Offset, StreamEvent Event)> records)
+        public ShardBatch ToBatch(int partition, long watermark, long nowMs, long nextOffset, IReadOnlyList<(long Offset, StreamEvent Event)> records, int inputPartitions)
         {
             var windows = new List<WindowPartial>(_windows.Count);
             var windowRecords = new List<IReadOnlyList<int>>(_windows.Count);
@@ -248,7 +253,7 @@ public sealed class PartitionPreAggregator
                 }
             }
 
-            return new ShardBatch(Definition, Shard, new AggregationBatch(partition, watermark, nowMs, nextOffset, windows, sessions), windowRecords, sessionRecords);
+            return new ShardBatch(Definition, Shard, new AggregationBatch(partition, watermark, nowMs, nextOffset, windows, sessions, inputPartitions), windowRecords, sessionRecords);
         }
     }
 }

@@ -26,4 +26,7 @@ public interface IKafkaReadObserver
 /// <param name="Timestamp">Its Kafka timestamp.</param>
 /// <param name="StreamKey">Its stream key (the entity).</param>
 /// <param name="Event">The decoded event.</param>
-public readonly record struct KafkaObservedRecord(long Offset, Timestamp Timestamp, string StreamKey, object Event);
+/// <param name="Key">The record's key as read, for an observer that passes the record on unchanged.</param>
+/// <param name="Value">The record's value as read.</param>
+/// <param name="Headers">The record's headers as read.</param>
+public readonly record struct KafkaObservedRecord(long Offset, Timestamp Timestamp, string StreamKey, object Event, byte[]? Key = null, byte[]? Value = null, Headers? Headers = null);

@@ -160,7 +160,7 @@ internal sealed partial class KafkaAdapterReceiver(
 
             stream.Events.Add(decoded.Event!);
             stream.Offsets.Add(record.Offset.Value);
-            observed?.Add(new Observers.KafkaObservedRecord(record.Offset.Value, message.Timestamp, decoded.StreamKey!, decoded.Event!));
+            observed?.Add(new Observers.KafkaObservedRecord(record.Offset.Value, message.Timestamp, decoded.StreamKey!, decoded.Event!, message.Key, message.Value, message.Headers));
             stream.Bytes += size;
             stream.LastTimestampMs = message.Timestamp.UnixTimestampMs;
             stream.TraceParents?.Add(receive?.Id);

@@ -70,7 +70,8 @@ internal static class InfoEndpoints
             options.Value.Storage.ParsedKind.ToString());
     }
 
-    private static string RoleOf(KafkaEnvironment kafka, string topic) => topic == kafka.DeadLetterTopic ? "dead-letter" : "input";
+    private static string RoleOf(KafkaEnvironment kafka, string topic) =>
+        topic == kafka.DeadLetterTopic ? "dead-letter" : topic == kafka.InputTopic ? "input" : "output";
 }
 
 /// <summary>The body of <c>GET /api/info</c>.</summary>
@@ -109,6 +110,6 @@ public sealed record PartitionInfo(string Topic, int Partition, string? Owner, s
 
 /// <summary>One topic of the platform.</summary>
 /// <param name="Name">The topic name.</param>
-/// <param name="Role">What the platform does with it: <c>input</c> or <c>dead-letter</c>.</param>
+/// <param name="Role">What the platform does with it: <c>input</c>, <c>dead-letter</c> or <c>output</c>.</param>
 /// <param name="Partitions">The partition count, when known.</param>
 public sealed record TopicInfo(string Name, string Role, int? Partitions);

@@ -1,3 +1,4 @@
+using StreamGrains.Aggregations;
 using StreamGrains.Profiles;
 using StreamGrains.Rules;
 
@@ -26,6 +27,12 @@ public sealed class StreamGrainsOptions
 
     /// <summary>The event archive in PostgreSQL (with <c>Storage:Kind</c> <c>Postgres</c>).</summary>
     public ArchiveSettings Archive { get; set; } = new();
+
+    /// <summary>
+    /// Aggregations by name: <c>StreamGrains:Aggregations:&lt;name&gt;:Window:Kind</c> and the rest; the names
+    /// <c>IdleTimeout</c>, <c>MaxFutureSkew</c> and <c>Shards</c> are settings shared by all (<see cref="AggregationLimits"/>).
+    /// </summary>
+    public Dictionary<string, AggregationSettings> Aggregations { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Decision rules by name: <c>StreamGrains:Rules:&lt;name&gt;:Kind</c> and the keys of that kind.</summary>
     public Dictionary<string, RuleSettings> Rules { get; set; } = new(StringComparer.OrdinalIgnoreCase);
@@ -152,6 +159,15 @@ public sealed class KafkaSettings
 
     /// <summary>The topic every valid event no <c>Filter</c> rule dropped goes to, enriched; empty: none.</summary>
     public string? EnrichedTopic { get; set; } = "events.enriched";
+
+    /// <summary>The topic final windows go to (key: the group key).</summary>
+    public string AggregatesTopic { get; set; } = "aggregates";
+
+    /// <summary>The topic closed sessions go to (key: the group key).</summary>
+    public string SessionsTopic { get; set; } = "sessions";
+
+    /// <summary>The topic events that come too late for an aggregation go to, unchanged, with headers naming it and why.</summary>
+    public string LateTopic { get; set; } = "events.late";
 
     /// <summary>The consumer group whose committed offsets the platform reads and writes.</summary>
     public string ConsumerGroup { get; set; } = "streamgrains";

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using StreamGrains.Aggregations;
 using StreamGrains.Rules;
 
 namespace StreamGrains.Silo.Configuration;
@@ -83,7 +84,14 @@ internal sealed class StreamGrainsOptionsValidator : IValidateOptions<StreamGrai
         Require(!string.Equals(kafka.DecisionsTopic, kafka.InputTopic, StringComparison.Ordinal), "Kafka:DecisionsTopic", "must differ from Kafka:InputTopic.");
         Require(!string.Equals(kafka.EnrichedTopic, kafka.InputTopic, StringComparison.Ordinal) && !string.Equals(kafka.EnrichedTopic, kafka.DecisionsTopic, StringComparison.Ordinal), "Kafka:EnrichedTopic", "must differ from Kafka:InputTopic and Kafka:DecisionsTopic.");
 
+        foreach (var (setting, topic) in new[] { ("Kafka:AggregatesTopic", kafka.AggregatesTopic), ("Kafka:SessionsTopic", kafka.SessionsTopic), ("Kafka:LateTopic", kafka.LateTopic) })
+        {
+            Require(IsTopicName(topic), setting, $"'{topic}' is not a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -).");
+            Require(!string.Equals(topic, kafka.InputTopic, StringComparison.Ordinal) && !string.Equals(topic, kafka.DeadLetterTopic, StringComparison.Ordinal), setting, "must differ from Kafka:InputTopic and the dead-letter topic.");
+        }
+
         RuleCompiler.Compile(options.Rules, $"{StreamGrainsOptions.SectionName}:Rules", errors);
+        AggregationCompiler.Compile(options.Aggregations, $"{StreamGrainsOptions.SectionName}:Aggregations", errors);
         var context = options.Context;
         Require(
             Enum.TryParse<ContextKind>(context.Kind, ignoreCase: true, out var contextKind) && Enum.IsDefined(contextKind) && !int.TryParse(context.Kind, out _),

@@ -21,7 +21,9 @@ using StreamGrains.Silo.Kafka;
 using StreamGrains.Silo.Storage;
 using StreamGrains.Context;
 using StreamGrains.Profiles;
+using StreamGrains.Aggregations;
 using StreamGrains.Rules;
+using StreamGrains.Silo.Aggregations;
 using StreamGrains.Silo.Decisions;
 using StreamGrains.Silo.Profiles;
 using StreamGrains.Storage.Context;
@@ -115,6 +117,7 @@ internal static class StreamGrainsSilo
 
         var demo = options.Demo.Enabled ?? kafka.IsEmbedded;
         AddProfiles(builder, options, kafka, postgres, demo);
+        AddAggregations(builder, options, demo);
         builder.UseOrleans(silo => ConfigureSilo(silo, options, kafka));
 
         if (demo)
@@ -137,6 +140,7 @@ internal static class StreamGrainsSilo
         app.MapInfoEndpoints();
         app.MapEventEndpoints();
         app.MapProfileEndpoints();
+        app.MapAggregateEndpoints();
         app.MapAlertEndpoints();
         app.MapStatsEndpoints();
         app.MapStreamGrainsTelemetry(options.Telemetry);
@@ -218,6 +222,54 @@ internal static class StreamGrainsSilo
                 builder.Services.AddSingleton<IEntityContextSource>(NoEntityContext.Instance);
                 break;
         }
+    }
+
+    /// <summary>
+    /// Aggregations: the configured ones (and the demo's while demo traffic runs), the read-path feed that
+    /// pre-aggregates each read for the aggregator shards, and the outputs to Kafka.
+    /// </summary>
+    private static void AddAggregations(WebApplicationBuilder builder, StreamGrainsOptions options, bool demo)
+    {
+        var settings = new Dictionary<string, AggregationSettings>(options.Aggregations, StringComparer.OrdinalIgnoreCase);
+        if (demo)
+        {
+            foreach (var (name, aggregation) in DemoAggregations.All)
+            {
+                settings.TryAdd(name, aggregation);
+            }
+        }
+
+        var section = builder.Configuration.GetSection($"{StreamGrainsOptions.SectionName}:Aggregations");
+        var limits = new AggregationLimits();
+        section.Bind(limits);
+        var errors = new List<string>();
+        var definitions = AggregationCompiler.Compile(settings, section.Path, errors);
+        if (limits.IdleTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{section.Path}:IdleTimeout: must be positive, was {limits.IdleTimeout}.");
+        }
+
+        if (limits.MaxFutureSkew <= TimeSpan.Zero)
+        {
+            errors.Add($"{section.Path}:MaxFutureSkew: must be positive, was {limits.MaxFutureSkew}.");
+        }
+
+        if (limits.Shards is < 1 or > 1024)
+        {
+            errors.Add($"{section.Path}:Shards: must be 1 to 1024, was {limits.Shards}.");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ConfigurationException(errors);
+        }
+
+        builder.Services.AddSingleton(new AggregationBook(definitions, limits, limits.Shards));
+        builder.Services.AddSingleton<AggregationMetrics>();
+        builder.Services.AddSingleton<KafkaAggregationOutput>();
+        builder.Services.AddSingleton<IAggregationOutput>(sp => sp.GetRequiredService<KafkaAggregationOutput>());
+        builder.Services.AddSingleton<AggregationFeed>();
+        builder.Services.AddSingleton<IKafkaReadObserver>(sp => sp.GetRequiredService<AggregationFeed>());
     }
 
     /// <summary>The <c>migrate</c> command: applies the schema migrations to <c>ConnectionStrings:StreamGrains</c> and stops.</summary>

@@ -44,10 +44,29 @@ internal sealed class KafkaEnvironment : IDisposable
     /// <summary>The enriched events topic, or null when switched off.</summary>
     public string? EnrichedTopic => string.IsNullOrWhiteSpace(_settings.EnrichedTopic) ? null : _settings.EnrichedTopic;
 
+    /// <summary>The configured partitions of the input topic (the embedded broker's; for another broker, as configured).</summary>
+    public int Partitions => _settings.Partitions;
+
+    public string AggregatesTopic => _settings.AggregatesTopic;
+
+    public string SessionsTopic => _settings.SessionsTopic;
+
+    public string LateTopic => _settings.LateTopic;
+
     /// <summary>The topics the platform reads or writes.</summary>
-    public IReadOnlyList<string> Topics => EnrichedTopic is { } enriched
-        ? [_settings.InputTopic, _settings.DeadLetterTopic, _settings.DecisionsTopic, enriched]
-        : [_settings.InputTopic, _settings.DeadLetterTopic, _settings.DecisionsTopic];
+    public IReadOnlyList<string> Topics => TopicsOf(_settings);
+
+    private static List<string> TopicsOf(KafkaSettings settings)
+    {
+        List<string> topics = [settings.InputTopic, settings.DeadLetterTopic, settings.DecisionsTopic];
+        if (!string.IsNullOrWhiteSpace(settings.EnrichedTopic))
+        {
+            topics.Add(settings.EnrichedTopic);
+        }
+
+        topics.AddRange([settings.AggregatesTopic, settings.SessionsTopic, settings.LateTopic]);
+        return topics;
+    }
 
     public static KafkaEnvironment Create(StreamGrainsOptions options)
     {
@@ -60,13 +79,11 @@ internal sealed class KafkaEnvironment : IDisposable
         var cluster = EmbeddedKafkaCluster.Start(settings.EmbeddedBrokers);
         try
         {
-            cluster.CreateTopic(settings.InputTopic, settings.Partitions);
-            cluster.CreateTopic(settings.DeadLetterTopic, settings.Partitions);
-            cluster.CreateTopic(settings.DecisionsTopic, settings.Partitions);
-            if (!string.IsNullOrWhiteSpace(settings.EnrichedTopic))
+            foreach (var topic in TopicsOf(settings))
             {
-                cluster.CreateTopic(settings.EnrichedTopic, settings.Partitions);
+                cluster.CreateTopic(topic, settings.Partitions);
             }
+
             return new KafkaEnvironment(options, cluster.BootstrapServers, cluster);
         }
         catch

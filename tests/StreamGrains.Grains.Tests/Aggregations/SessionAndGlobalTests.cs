@@ -105,7 +105,7 @@ public sealed class SessionAndGlobalTests
     public void A_global_key_fed_by_every_partition_totals_exactly_once_every_partition_passed_the_window()
     {
         var definition = new AggregationDefinition("all", new HashSet<string>(), GroupKind.Global, null, WindowSpec.Tumbling(TimeSpan.FromSeconds(10)), 0, 3_600_000);
-        var readers = Enumerable.Range(0, 4).Select(p => new PartitionPreAggregator(p, [definition], new AggregationLimits(), shards: 4)).ToArray();
+        var readers = Enumerable.Range(0, 4).Select(p => new PartitionPreAggregator(p, [definition], new AggregationLimits(), shards: 4, inputPartitions: 4)).ToArray();
         var state = new AggregationState();
         var emitted = new List<AggregationResult>();
         var random = new Random(7);
@@ -167,6 +167,24 @@ public sealed class SessionAndGlobalTests
         Assert.Empty(emitted);
         state.Close(definition, nowMs: 10_000, idleMs: 10_000, emitted); // both idle now: the highest watermark counts
         Assert.Single(emitted);
+    }
+
+    [Fact]
+    public void A_partition_not_heard_of_yet_holds_a_re_keyed_window_back_until_the_idle_timeout()
+    {
+        var definition = new AggregationDefinition("all", new HashSet<string>(), GroupKind.Global, null, WindowSpec.Tumbling(TimeSpan.FromSeconds(10)), 0, 3_600_000);
+        var state = new AggregationState();
+        var emitted = new List<AggregationResult>();
+        var partial = new WindowAggregate();
+        partial.Add(Click("x", 1, "view"));
+        // Partition 0 of two is far ahead; partition 1 has not said anything yet (its first read may still be on its way).
+        state.Merge(definition, new AggregationBatch(0, T0 + 60_000, LastRecordAtMs: 0, NextOffset: 1, [new WindowPartial("*", T0, partial)], [], InputPartitions: 2), nowMs: 0, idleMs: 10_000, emitted);
+        Assert.Empty(emitted);
+        var late = new WindowAggregate();
+        late.Add(Click("y", 2, "view"));
+        Assert.Empty(state.Merge(definition, new AggregationBatch(1, T0 + 5_000, LastRecordAtMs: 1_000, NextOffset: 1, [new WindowPartial("*", T0, late)], [], InputPartitions: 2), nowMs: 1_000, idleMs: 10_000, emitted).LateWindows);
+        state.Merge(definition, new AggregationBatch(1, T0 + 61_000, LastRecordAtMs: 2_000, NextOffset: 2, [], [], InputPartitions: 2), nowMs: 2_000, idleMs: 10_000, emitted);
+        Assert.Equal(2, Assert.Single(emitted).Window!.Count);
     }
 
     [Fact]

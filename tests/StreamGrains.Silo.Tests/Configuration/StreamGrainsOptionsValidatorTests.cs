@@ -49,6 +49,10 @@ public sealed class StreamGrainsOptionsValidatorTests
     [InlineData("StreamGrains:Context:Kind", "Postgres", "ConnectionStrings:StreamGrains: required with StreamGrains:Context:Kind Postgres")]
     [InlineData("StreamGrains:Context:RefreshInterval", "00:00:00", "StreamGrains:Context:RefreshInterval")]
     [InlineData("StreamGrains:Profiles:IdleTimeout", "00:00:01", "StreamGrains:Profiles:IdleTimeout")]
+    [InlineData("StreamGrains:Aggregations:pay:Window:Kind", "Weekly", "StreamGrains:Aggregations:pay:Window:Kind: 'Weekly' is not a window kind")]
+    [InlineData("StreamGrains:Aggregations:pay:Window:Kind", "Tumbling", "StreamGrains:Aggregations:pay:Window:Size: required")]
+    [InlineData("StreamGrains:Aggregations:pay:GroupBy", "merchant", "StreamGrains:Aggregations:pay:")]
+    [InlineData("StreamGrains:Kafka:LateTopic", "events", "StreamGrains:Kafka:LateTopic: must differ")]
     public void Each_bad_setting_is_named_in_the_error(string key, string value, string expected)
     {
         var ex = Assert.Throws<StreamGrainsSilo.ConfigurationException>(() => Read((key, value)));

@@ -63,7 +63,7 @@ public sealed class BadConfigurationTests
         Assert.Equal(2, await silo.Process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         var errors = silo.Process.Errors.Trim();
         Assert.DoesNotContain('\n', errors);
-        Assert.Contains("the topic(s) events.dlq, decisions, events.enriched do not exist", errors, StringComparison.Ordinal);
+        Assert.Contains("the topic(s) events.dlq, decisions, events.enriched, aggregates, sessions, events.late do not exist", errors, StringComparison.Ordinal);
         using var admin = new Confluent.Kafka.AdminClientBuilder(new Confluent.Kafka.AdminClientConfig { BootstrapServers = bootstrap }).Build();
         Assert.DoesNotContain(admin.GetMetadata(TimeSpan.FromSeconds(10)).Topics, t => t.Topic == "events.dlq"); // and nothing created it
     }

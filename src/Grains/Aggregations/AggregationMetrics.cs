@@ -1,0 +1,83 @@
+using System.Diagnostics.Metrics;
+
+namespace StreamGrains.Aggregations;
+
+/// <summary>
+/// The aggregations' instruments on the <c>StreamGrains</c> meter: windows and sessions emitted and late events, by
+/// aggregation; the watermark lag of each partition (wall clock minus watermark).
+/// </summary>
+public sealed class AggregationMetrics
+{
+    private readonly Counter<long> _emitted;
+    private readonly Counter<long> _late;
+    private readonly Dictionary<int, long> _watermarks = [];
+    private long _emittedTotal;
+    private long _lateTotal;
+
+    /// <summary>Creates the instruments.</summary>
+    /// <param name="meters">The meter factory.</param>
+    public AggregationMetrics(IMeterFactory meters)
+    {
+        ArgumentNullException.ThrowIfNull(meters);
+        var meter = meters.Create(Profiles.ProfileMetrics.MeterName); // the factory owns (and disposes) it
+        _emitted = meter.CreateCounter<long>("streamgrains.aggregations.windows.emitted", "{window}", "Final windows and closed sessions published, by aggregation.");
+        _late = meter.CreateCounter<long>("streamgrains.aggregations.late", "{event}", "Events sent to events.late, by aggregation and reason.");
+        meter.CreateObservableGauge("streamgrains.aggregations.watermark.lag", ObserveLag, "s", "How far each partition's watermark is behind the wall clock.");
+    }
+
+    /// <summary>Windows and sessions emitted by this silo.</summary>
+    public long Emitted => Interlocked.Read(ref _emittedTotal);
+
+    /// <summary>Late events published by this silo.</summary>
+    public long Late => Interlocked.Read(ref _lateTotal);
+
+    /// <summary>Counts a window or session emitted.</summary>
+    /// <param name="aggregation">The aggregation.</param>
+    public void WindowEmitted(string aggregation)
+    {
+        Interlocked.Increment(ref _emittedTotal);
+        _emitted.Add(1, new KeyValuePair<string, object?>("aggregation", aggregation));
+    }
+
+    /// <summary>Counts a late event.</summary>
+    /// <param name="aggregation">The aggregation.</param>
+    /// <param name="reason">Why it is late.</param>
+    public void LateEvent(string aggregation, LateReason reason)
+    {
+        Interlocked.Increment(ref _lateTotal);
+        _late.Add(1, new KeyValuePair<string, object?>("aggregation", aggregation), new KeyValuePair<string, object?>("reason", reason.ToString()));
+    }
+
+    /// <summary>Notes a partition's watermark.</summary>
+    /// <param name="partition">The partition.</param>
+    /// <param name="watermarkMs">Its watermark.</param>
+    public void Watermark(int partition, long watermarkMs)
+    {
+        lock (_watermarks)
+        {
+            _watermarks[partition] = watermarkMs;
+        }
+    }
+
+    /// <summary>Forgets a partition this silo no longer reads.</summary>
+    /// <param name="partition">The partition.</param>
+    public void Forget(int partition)
+    {
+        lock (_watermarks)
+        {
+            _watermarks.Remove(partition);
+        }
+    }
+
+    private IEnumerable<Measurement<double>> ObserveLag()
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        lock (_watermarks)
+        {
+            return _watermarks
+                .Where(w => w.Value != long.MinValue)
+                .Select(w => new Measurement<double>((now - w.Value) / 1000.0, new KeyValuePair<string, object?>("partition", w.Key)))
+                .ToList();
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using System.Collections.Concurrent;
+using Confluent.Kafka;
+using StreamGrains.Aggregations;
+using StreamGrains.Events;
+using StreamGrains.Kafka.Observers;
+using StreamGrains.Kafka.Providers;
+using StreamGrains.Silo.Kafka;
+
+namespace StreamGrains.Silo.Aggregations;
+
+/// <summary>
+/// Feeds the aggregations from the read path: each read of each input partition is pre-aggregated here
+/// (<see cref="PartitionPreAggregator"/>) and handed to the aggregator shards, one call per shard and read; events that
+/// came too late go to <c>Kafka:LateTopic</c>. Reading waits for the shards, so a slow aggregation slows reading down
+/// rather than piling up memory.
+/// </summary>
+internal sealed partial class AggregationFeed(
+    AggregationBook book,
+    KafkaEnvironment kafka,
+    KafkaAdapterFactoryRegistry providers,
+    IGrainFactory grains,
+    KafkaAggregationOutput output,
+    AggregationMetrics metrics,
+    TimeProvider time,
+    ILogger<AggregationFeed> logger) : IKafkaReadObserver
+{
+    private const int Attempts = 3;
+    private readonly ConcurrentDictionary<int, PartitionPreAggregator> _partitions = new();
+
+    public async ValueTask OnReadAsync(TopicPartition partition, IReadOnlyList<KafkaObservedRecord> records, CancellationToken cancellationToken)
+    {
+        if (book.All.Count == 0 || partition.Topic != kafka.InputTopic || records.Count == 0)
+        {
+            return;
+        }
+
+        var number = partition.Partition.Value;
+        var reader = _partitions.GetOrAdd(number, p => new PartitionPreAggregator(p, book.All, book.Limits, book.Shards, InputPartitions()));
+        var events = new List<(long Offset, StreamEvent Event)>(records.Count);
+        var indexes = new List<int>(records.Count);
+        for (var i = 0; i < records.Count; i++)
+        {
+            if (records[i].Event is StreamEvent evt)
+            {
+                events.Add((records[i].Offset, evt));
+                indexes.Add(i);
+            }
+        }
+
+        var read = reader.Read(events, time.GetUtcNow().ToUnixTimeMilliseconds());
+        metrics.Watermark(number, reader.WatermarkMs);
+        var replies = new Task<AggregationReply?>[read.Batches.Count];
+        for (var i = 0; i < read.Batches.Count; i++)
+        {
+            replies[i] = MergeAsync(read.Batches[i], cancellationToken);
+        }
+
+        await Task.WhenAll(replies).ConfigureAwait(false);
+
+        var late = new HashSet<(int Record, string Aggregation, LateReason Reason)>();
+        foreach (var record in read.Late)
+        {
+            late.Add((record.Record, record.Aggregation, record.Reason));
+        }
+
+        for (var i = 0; i < read.Batches.Count; i++)
+        {
+            if (replies[i].Result is not { } reply)
+            {
+                continue;
+            }
+
+            var batch = read.Batches[i];
+            foreach (var index in reply.LateWindows)
+            {
+                foreach (var record in batch.WindowRecords[index])
+                {
+                    late.Add((record, batch.Definition.Name, LateReason.WindowClosed));
+                }
+            }
+
+            foreach (var index in reply.LateSessions)
+            {
+                foreach (var record in batch.SessionRecords[index])
+                {
+                    late.Add((record, batch.Definition.Name, LateReason.WindowClosed));
+                }
+            }
+        }
+
+        foreach (var (record, aggregation, reason) in late.Distinct().OrderBy(l => l.Record))
+        {
+            var observed = records[indexes[record]];
+            output.Late(observed.Key, observed.Value, observed.Headers, aggregation, reason);
+            metrics.LateEvent(aggregation, reason);
+        }
+    }
+
+    /// <summary>One shard's batch; a failing call is tried again, then given up on (logged: the windows miss it).</summary>
+    private async Task<AggregationReply?> MergeAsync(ShardBatch batch, CancellationToken cancellationToken)
+    {
+        var grain = grains.GetGrain<IAggregatorGrain>(batch.GrainKey);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                // Placement: an entity shard next to its partition's reader, a re-keyed shard spread like the partitions.
+                RequestContext.Set(KafkaBatchContainer.PartitionKey, PlacementPartition(batch.Shard));
+                return await grain.Merge(batch.Batch).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && attempt < Attempts)
+            {
+                LogRetry(logger, batch.GrainKey, attempt, ex.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogGivenUp(logger, batch.GrainKey, batch.Batch.Partition, batch.Batch.NextOffset, ex);
+                return null;
+            }
+            finally
+            {
+                RequestContext.Remove(KafkaBatchContainer.PartitionKey);
+            }
+        }
+    }
+
+    private int InputPartitions() =>
+        providers.Get(StreamNames.Provider)?.TopicPartitions.GetValueOrDefault(kafka.InputTopic) is > 0 and var count ? count : Math.Max(1, kafka.Partitions);
+
+    /// <summary>The partition a shard is placed by: its own for an entity shard (<c>p3</c>), else its number modulo the partitions.</summary>
+    public int PlacementPartition(string shard) =>
+        int.Parse(shard.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture) % InputPartitions();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Aggregator {Shard}: a batch failed (attempt {Attempt}): {Reason}; trying again")]
+    private static partial void LogRetry(ILogger logger, string shard, int attempt, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Aggregator {Shard}: a batch of partition {Partition} up to offset {NextOffset} could not be merged; its windows miss those events")]
+    private static partial void LogGivenUp(ILogger logger, string shard, int partition, long nextOffset, Exception exception);
+}

@@ -1,0 +1,170 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using StreamGrains.Aggregations;
+using StreamGrains.Silo.Kafka;
+
+namespace StreamGrains.Silo.Aggregations;
+
+/// <summary>
+/// Publishes what aggregations produce, keyed by group key, through one idempotent producer (acks=all): final windows
+/// to <c>Kafka:AggregatesTopic</c>, closed sessions to <c>Kafka:SessionsTopic</c>, and late events, unchanged (key,
+/// value and headers as read) plus the headers <c>sg-aggregation</c> and <c>sg-late-reason</c>, to <c>Kafka:LateTopic</c>.
+/// </summary>
+internal sealed partial class KafkaAggregationOutput : IAggregationOutput, IDisposable
+{
+    /// <summary>The header naming the aggregation an event was late for.</summary>
+    public const string AggregationHeader = "sg-aggregation";
+
+    /// <summary>The header saying why: <c>window-closed</c> or <c>future-skew</c>.</summary>
+    public const string ReasonHeader = "sg-late-reason";
+
+    private readonly IProducer<byte[]?, byte[]?> _producer;
+    private readonly string _aggregatesTopic;
+    private readonly string _sessionsTopic;
+    private readonly string _lateTopic;
+    private readonly ILogger<KafkaAggregationOutput> _logger;
+    private readonly Action<DeliveryReport<byte[]?, byte[]?>> _onDelivery;
+    private long _failed;
+
+    public KafkaAggregationOutput(KafkaEnvironment kafka, ILogger<KafkaAggregationOutput> logger)
+    {
+        var config = kafka.ProducerConfig("streamgrains-aggregations");
+        config.LingerMs = 2;
+        _producer = new ProducerBuilder<byte[]?, byte[]?>(config).Build();
+        _aggregatesTopic = kafka.AggregatesTopic;
+        _sessionsTopic = kafka.SessionsTopic;
+        _lateTopic = kafka.LateTopic;
+        _logger = logger;
+        _onDelivery = report =>
+        {
+            if (report.Error.IsError && Interlocked.Increment(ref _failed) is var failed && (failed & (failed - 1)) == 0)
+            {
+                LogDeliveryFailed(_logger, report.Topic, failed, report.Error.Reason);
+            }
+        };
+    }
+
+    public void Final(AggregationDefinition definition, AggregationResult result)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(result);
+        var key = Encoding.UTF8.GetBytes(result.Key);
+        if (result.Window is { } window)
+        {
+            Produce(_aggregatesTopic, new Message<byte[]?, byte[]?> { Key = key, Value = AggregationJson.Window(definition.Name, result.Key, AggregationResult.View(result.StartMs, result.EndMs, window, final: true)) });
+        }
+        else if (result.Session is { } session)
+        {
+            Produce(_sessionsTopic, new Message<byte[]?, byte[]?> { Key = key, Value = AggregationJson.Session(definition.Name, result.Key, AggregationResult.View(session, closed: true)) });
+        }
+    }
+
+    /// <summary>Publishes a late event as it was read, with the aggregation and the reason in headers.</summary>
+    public void Late(byte[]? key, byte[]? value, Headers? headers, string aggregation, LateReason reason)
+    {
+        var copy = new Headers();
+        foreach (var header in headers ?? [])
+        {
+            copy.Add(header.Key, header.GetValueBytes());
+        }
+
+        copy.Add(AggregationHeader, Encoding.UTF8.GetBytes(aggregation));
+        copy.Add(ReasonHeader, Encoding.UTF8.GetBytes(reason == LateReason.FutureSkew ? "future-skew" : "window-closed"));
+        Produce(_lateTopic, new Message<byte[]?, byte[]?> { Key = key, Value = value, Headers = copy });
+    }
+
+    public void Dispose()
+    {
+        _producer.Flush(TimeSpan.FromSeconds(5));
+        _producer.Dispose();
+    }
+
+    private void Produce(string topic, Message<byte[]?, byte[]?> message)
+    {
+        try
+        {
+            _producer.Produce(topic, message, _onDelivery);
+        }
+        catch (ProduceException<byte[]?, byte[]?> ex)
+        {
+            if (Interlocked.Increment(ref _failed) is var failed && (failed & (failed - 1)) == 0)
+            {
+                LogDeliveryFailed(_logger, topic, failed, ex.Error.Reason);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "An aggregation output to {Topic} could not be published ({Failures} so far): {Reason}")]
+    private static partial void LogDeliveryFailed(ILogger logger, string topic, long failures, string reason);
+}
+
+/// <summary>The JSON of the <c>aggregates</c> and <c>sessions</c> records.</summary>
+internal static class AggregationJson
+{
+    /// <summary><c>{"aggregation", "key", "windowStart", "windowEnd", "count", "sum", "min", "max", "avg", "distinctEntities", "p50", "p95", "p99", "final"}</c>.</summary>
+    public static byte[] Window(string aggregation, string key, AggregateWindow window)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("aggregation", aggregation);
+            writer.WriteString("key", key);
+            writer.WriteString("windowStart", window.Start);
+            writer.WriteString("windowEnd", window.End);
+            writer.WriteNumber("count", window.Count);
+            writer.WriteNumber("sum", window.Sum);
+            Number(writer, "min", window.Min);
+            Number(writer, "max", window.Max);
+            Number(writer, "avg", window.Avg);
+            writer.WriteNumber("distinctEntities", window.DistinctEntities);
+            Number(writer, "p50", window.P50);
+            Number(writer, "p95", window.P95);
+            Number(writer, "p99", window.P99);
+            writer.WriteBoolean("final", window.Final);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary><c>{"aggregation", "key", "start", "end", "count", "durationMs", "types"}</c>.</summary>
+    public static byte[] Session(string aggregation, string key, SessionView session)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("aggregation", aggregation);
+            writer.WriteString("key", key);
+            writer.WriteString("start", session.Start);
+            writer.WriteString("end", session.End);
+            writer.WriteNumber("count", session.Count);
+            writer.WriteNumber("durationMs", session.DurationMs);
+            writer.WriteStartArray("types");
+            foreach (var type in session.Types)
+            {
+                writer.WriteStringValue(type);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void Number(Utf8JsonWriter writer, string name, double? value)
+    {
+        if (value is { } number)
+        {
+            writer.WriteNumber(name, number);
+        }
+        else
+        {
+            writer.WriteNull(name);
+        }
+    }
+}

@@ -1,0 +1,186 @@
+using System.Globalization;
+using StreamGrains.Aggregations;
+using StreamGrains.Events;
+using StreamGrains.Kafka.Providers;
+using StreamGrains.Silo.Kafka;
+
+namespace StreamGrains.Silo.Api;
+
+/// <summary>
+/// <c>GET /api/aggregates/{name}/{key}</c>, <c>GET /api/aggregates/{name}?top=N</c> and <c>GET /api/sessions/{name}/{key}</c>:
+/// live aggregates, asked of the shard that holds the key (any silo answers).
+/// </summary>
+internal static class AggregateEndpoints
+{
+    /// <summary>The most keys a top query returns.</summary>
+    public const int MaxTop = 1_000;
+
+    public static IEndpointRouteBuilder MapAggregateEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/api/aggregates/{name}/{key}", GetWindowsAsync)
+            .WithName("GetAggregateWindows")
+            .WithSummary("A key's windows of a time-windowed aggregation, open and final, overlapping [from, to) (RFC 3339; default: all retained). 404 for an unknown aggregation or key.");
+        endpoints.MapGet("/api/aggregates/{name}", GetTopAsync)
+            .WithName("GetTopKeys")
+            .WithSummary("The keys with the highest counts in the latest final window of a time-windowed aggregation (top=N, default 10).");
+        endpoints.MapGet("/api/sessions/{name}/{key}", GetSessionsAsync)
+            .WithName("GetSessions")
+            .WithSummary("A key's open and recently closed sessions of a session aggregation. 404 for an unknown aggregation or key.");
+        return endpoints;
+    }
+
+    private static async Task<IResult> GetWindowsAsync(string name, string key, string? from, string? to, AggregationBook book, IGrainFactory grains, KafkaAdapterFactoryRegistry providers, KafkaEnvironment kafka)
+    {
+        if (!book.ByName.TryGetValue(name, out var definition) || definition.Window.Kind == WindowKind.Session)
+        {
+            return UnknownAggregation(name, book, sessions: false);
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        var fromMs = Time(from, "from", long.MinValue, errors);
+        var toMs = Time(to, "to", long.MaxValue, errors);
+        if (ApiValues.EntityError(key) is { } keyError)
+        {
+            errors["key"] = [keyError.Replace("entity", "key", StringComparison.Ordinal)];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Results.ValidationProblem(errors, title: "Invalid query");
+        }
+
+        var windows = await Shard(definition, key, book, grains, providers, kafka, out var partition).GetWindowsCalled(key, fromMs, toMs, partition).ConfigureAwait(false);
+        return windows is null
+            ? Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown key", detail: $"Aggregation '{name}' holds no window of key '{key}'.")
+            : Results.Ok(new WindowsResponse(name, key, windows));
+    }
+
+    private static async Task<IResult> GetTopAsync(string name, int? top, AggregationBook book, IGrainFactory grains, KafkaAdapterFactoryRegistry providers, KafkaEnvironment kafka)
+    {
+        if (!book.ByName.TryGetValue(name, out var definition) || definition.Window.Kind == WindowKind.Session)
+        {
+            return UnknownAggregation(name, book, sessions: false);
+        }
+
+        var count = top ?? 10;
+        if (count is < 1 or > MaxTop)
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["top"] = [$"top must be 1 to {MaxTop}."] }, title: "Invalid query");
+        }
+
+        var shards = definition.Group == GroupKind.Entity
+            ? Enumerable.Range(0, InputPartitions(providers, kafka)).Select(p => (Shard: $"p{p}", Partition: p))
+            : Enumerable.Range(0, book.Shards).Select(s => (Shard: $"s{s}", Partition: s % InputPartitions(providers, kafka)));
+        var answers = await Task.WhenAll(shards.Select(s => WithPartition(s.Partition, () => grains.GetGrain<IAggregatorGrain>($"{name}/{s.Shard}").GetTop(count)))).ConfigureAwait(false);
+        var all = answers.SelectMany(a => a).ToList();
+        var latest = all.Count == 0 ? (DateTimeOffset?)null : all.Max(k => k.WindowEnd);
+        var keys = all.Where(k => k.WindowEnd == latest).OrderByDescending(k => k.Count).ThenBy(k => k.Key, StringComparer.Ordinal).Take(count)
+            .Select(k => new TopKey(k.Key, k.Count)).ToList();
+        var start = all.FirstOrDefault(k => k.WindowEnd == latest)?.WindowStart;
+        return Results.Ok(new TopResponse(name, start, latest, keys));
+    }
+
+    private static async Task<IResult> GetSessionsAsync(string name, string key, AggregationBook book, IGrainFactory grains, KafkaAdapterFactoryRegistry providers, KafkaEnvironment kafka)
+    {
+        if (!book.ByName.TryGetValue(name, out var definition) || definition.Window.Kind != WindowKind.Session)
+        {
+            return UnknownAggregation(name, book, sessions: true);
+        }
+
+        if (ApiValues.EntityError(key) is { } keyError)
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["key"] = [keyError.Replace("entity", "key", StringComparison.Ordinal)] }, title: "Invalid query");
+        }
+
+        var grain = Shard(definition, key, book, grains, providers, kafka, out var partition);
+        var sessions = await WithPartition(partition, () => grain.GetSessions(key)).ConfigureAwait(false);
+        return sessions is null
+            ? Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown key", detail: $"Aggregation '{name}' holds no session of key '{key}'.")
+            : Results.Ok(new SessionsResponse(name, key, sessions));
+    }
+
+    private static Task<IReadOnlyList<AggregateWindow>?> GetWindowsCalled(this IAggregatorGrain grain, string key, long fromMs, long toMs, int partition) =>
+        WithPartition(partition, () => grain.GetWindows(key, fromMs, toMs));
+
+    /// <summary>The shard holding <paramref name="key"/>: grouped by entity, the shard of the key's partition (murmur2, as producers key it).</summary>
+    private static IAggregatorGrain Shard(AggregationDefinition definition, string key, AggregationBook book, IGrainFactory grains, KafkaAdapterFactoryRegistry providers, KafkaEnvironment kafka, out int partition)
+    {
+        var partitions = InputPartitions(providers, kafka);
+        partition = definition.Group == GroupKind.Entity && providers.Get(StreamNames.Provider) is { } provider
+            ? provider.PartitionOfStream(Orleans.Runtime.StreamId.Create(StreamNames.Events, key)).Partition
+            : 0;
+        var shard = PartitionPreAggregator.ShardOf(definition, key, partition, book.Shards);
+        if (definition.Group != GroupKind.Entity)
+        {
+            partition = int.Parse(shard.AsSpan(1), CultureInfo.InvariantCulture) % partitions;
+        }
+
+        return grains.GetGrain<IAggregatorGrain>($"{definition.Name}/{shard}");
+    }
+
+    private static int InputPartitions(KafkaAdapterFactoryRegistry providers, KafkaEnvironment kafka) =>
+        providers.Get(StreamNames.Provider)?.TopicPartitions.GetValueOrDefault(kafka.InputTopic) is > 0 and var count ? count : Math.Max(1, kafka.Partitions);
+
+    /// <summary>Calls with the partition that places the shard's grain in the request context (as the feed does).</summary>
+    private static async Task<T> WithPartition<T>(int partition, Func<Task<T>> call)
+    {
+        RequestContext.Set(KafkaBatchContainer.PartitionKey, partition);
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        finally
+        {
+            RequestContext.Remove(KafkaBatchContainer.PartitionKey);
+        }
+    }
+
+    private static long Time(string? value, string name, long fallback, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return fallback;
+        }
+
+        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+        {
+            return time.ToUnixTimeMilliseconds();
+        }
+
+        errors[name] = [$"{name} must be a time in RFC 3339, e.g. 2026-11-26T10:00:00Z."];
+        return fallback;
+    }
+
+    private static IResult UnknownAggregation(string name, AggregationBook book, bool sessions)
+    {
+        var known = book.All.Where(d => (d.Window.Kind == WindowKind.Session) == sessions).Select(d => d.Name).ToList();
+        return Results.Problem(
+            statusCode: StatusCodes.Status404NotFound,
+            title: "Unknown aggregation",
+            detail: $"No {(sessions ? "session" : "time-windowed")} aggregation '{name}' is configured; {(known.Count == 0 ? "there is none" : $"there are: {string.Join(", ", known)}")}.");
+    }
+}
+
+/// <summary>The body of <c>GET /api/aggregates/{name}/{key}</c>.</summary>
+/// <param name="Aggregation">The aggregation.</param>
+/// <param name="Key">The group key.</param>
+/// <param name="Windows">Its windows, by start.</param>
+public sealed record WindowsResponse(string Aggregation, string Key, IReadOnlyList<AggregateWindow> Windows);
+
+/// <summary>The body of <c>GET /api/aggregates/{name}?top=N</c>.</summary>
+/// <param name="Aggregation">The aggregation.</param>
+/// <param name="WindowStart">The latest final window's start (null: none final yet).</param>
+/// <param name="WindowEnd">Its end.</param>
+/// <param name="Keys">The keys by count, highest first.</param>
+public sealed record TopResponse(string Aggregation, DateTimeOffset? WindowStart, DateTimeOffset? WindowEnd, IReadOnlyList<TopKey> Keys);
+
+/// <summary>A key and its count.</summary>
+/// <param name="Key">The key.</param>
+/// <param name="Count">Its count in the window.</param>
+public sealed record TopKey(string Key, long Count);
+
+/// <summary>The body of <c>GET /api/sessions/{name}/{key}</c>.</summary>
+/// <param name="Aggregation">The aggregation.</param>
+/// <param name="Key">The group key.</param>
+/// <param name="Sessions">Its open and retained closed sessions, by start.</param>
+public sealed record SessionsResponse(string Aggregation, string Key, IReadOnlyList<SessionView> Sessions);
