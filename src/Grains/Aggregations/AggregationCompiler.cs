@@ -62,7 +62,7 @@ public static class AggregationCompiler
             {
                 WindowKind.Tumbling => Positive(window.Size, $"{path}:Window:Size", errors) is { } size ? WindowSpec.Tumbling(size) : null,
                 WindowKind.Hopping => Hopping(window, path, errors),
-                WindowKind.Sliding => Unavailable($"{path}:Window:Kind", errors),
+                WindowKind.Sliding => Positive(window.Size, $"{path}:Window:Size", errors) is { } difference ? WindowSpec.Sliding(difference) : null,
                 _ => Session(window, path, errors),
             };
         }
@@ -101,12 +101,6 @@ public static class AggregationCompiler
 
         var types = new HashSet<string>(settings.EventTypes.Where(t => !string.IsNullOrWhiteSpace(t)), StringComparer.Ordinal);
         return new AggregationDefinition(name, types, group, attribute, spec, (long)settings.AllowedLateness.TotalMilliseconds, (long)settings.Retention.TotalMilliseconds);
-    }
-
-    private static WindowSpec? Unavailable(string path, List<string> errors)
-    {
-        errors.Add($"{path}: Sliding windows are not available yet; Tumbling, Hopping or Session.");
-        return null;
     }
 
     private static WindowSpec? Hopping(WindowSettings window, string path, List<string> errors)

@@ -59,7 +59,9 @@ public sealed class AggregationState
         {
             var partial = batch.Windows[i];
             var key = KeyOf(partial.Key);
-            if (partial.StartMs + spec.SizeMs <= key.FinalEnd)
+            // A sliding window partial is a point (the events of one millisecond): late once its own window is final.
+            var end = spec.Kind == WindowKind.Sliding ? partial.StartMs + 1 : partial.StartMs + spec.SizeMs;
+            if (end <= key.FinalEnd)
             {
                 (lateWindows ??= []).Add(i);
                 continue;
@@ -74,7 +76,7 @@ public sealed class AggregationState
                 key.Open.Add(partial.StartMs, partial.Aggregate);
             }
 
-            Schedule(partial.Key, key, partial.StartMs + spec.SizeMs + definition.AllowedLatenessMs);
+            Schedule(partial.Key, key, end + definition.AllowedLatenessMs);
         }
 
         for (var i = 0; i < batch.Sessions.Count; i++)
@@ -172,8 +174,11 @@ public sealed class AggregationState
         }
 
         var size = definition.Window.SizeMs;
+        var open = definition.Window.Kind == WindowKind.Sliding
+            ? SlidingStarts(state.Open.Keys.ToArray(), definition.Window, state.FinalEnd, long.MaxValue).Select(s => (StartMs: s, Aggregate: SlidingAggregate(state, state.Open.Keys.ToArray(), s, definition.Window), Final: false))
+            : state.Open.Select(o => (StartMs: o.Key, Aggregate: o.Value, Final: false));
         return state.Finals.Select(f => (f.StartMs, f.Aggregate, Final: true))
-            .Concat(state.Open.Select(o => (StartMs: o.Key, Aggregate: o.Value, Final: false)))
+            .Concat(open)
             .Where(w => w.StartMs + size > fromMs && w.StartMs < toMs)
             .OrderBy(w => w.StartMs)
             .Select(w => AggregationResult.View(w.StartMs, w.StartMs + size, w.Aggregate, w.Final))
@@ -256,6 +261,12 @@ public sealed class AggregationState
     {
         var spec = definition.Window;
         var lateness = definition.AllowedLatenessMs;
+        if (spec.Kind == WindowKind.Sliding)
+        {
+            CloseSliding(definition, name, key, watermark, emitted);
+            return;
+        }
+
         key.FinalEnd = Math.Max(key.FinalEnd, watermark - lateness - (spec.Kind == WindowKind.Session ? spec.GapMs : 0));
         if (spec.Kind == WindowKind.Session)
         {
@@ -287,10 +298,91 @@ public sealed class AggregationState
         key.Finals.RemoveAll(f => f.StartMs + spec.SizeMs + definition.RetentionMs <= watermark);
     }
 
+    /// <summary>
+    /// Sliding windows (KIP-450) out of a key's points: every window whose end the watermark passed (by the lateness)
+    /// since the last look, each once, with the points it holds; then the points no later window needs are dropped.
+    /// </summary>
+    private static void CloseSliding(AggregationDefinition definition, string name, KeyState key, long watermark, List<AggregationResult> emitted)
+    {
+        var spec = definition.Window;
+        var previous = key.FinalEnd;
+        var final = watermark - definition.AllowedLatenessMs;
+        if (final > previous)
+        {
+            var points = key.Open.Keys.ToArray();
+            foreach (var start in SlidingStarts(points, spec, previous, final))
+            {
+                var aggregate = SlidingAggregate(key, points, start, spec);
+                key.Finals.Add(new FinalWindow(start, aggregate));
+                emitted.Add(new AggregationResult(name, start, start + spec.SizeMs, aggregate, null));
+            }
+
+            key.FinalEnd = final;
+            foreach (var point in points.Where(p => p + spec.SizeMs < final))
+            {
+                key.Open.Remove(point); // every window holding it is final
+            }
+        }
+
+        key.Finals.RemoveAll(f => f.StartMs + spec.SizeMs + definition.RetentionMs <= watermark);
+    }
+
+    /// <summary>The starts of the sliding windows the points make whose end is in (<paramref name="after"/>, <paramref name="upTo"/>], in order.</summary>
+    private static SortedSet<long> SlidingStarts(long[] points, WindowSpec spec, long after, long upTo)
+    {
+        var difference = spec.SizeMs - 1;
+        var starts = new SortedSet<long>();
+        for (var i = 0; i < points.Length; i++)
+        {
+            var t = points[i];
+            if (t + 1 > after && t + 1 <= upTo)
+            {
+                starts.Add(t - difference); // the left window [t - d, t]
+            }
+
+            // The right window [t + 1, t + 1 + d], when a later point falls in it.
+            if (i + 1 < points.Length && points[i + 1] <= t + difference && t + 1 + spec.SizeMs > after && t + 1 + spec.SizeMs <= upTo)
+            {
+                starts.Add(t + 1);
+            }
+        }
+
+        return starts;
+    }
+
+    private static WindowAggregate SlidingAggregate(KeyState key, long[] points, long start, WindowSpec spec)
+    {
+        var aggregate = new WindowAggregate();
+        var from = Array.BinarySearch(points, start);
+        for (var i = from < 0 ? ~from : from; i < points.Length && points[i] < start + spec.SizeMs; i++)
+        {
+            aggregate.Merge(key.Open[points[i]]);
+        }
+
+        return aggregate;
+    }
+
     private static long NextDue(AggregationDefinition definition, KeyState key)
     {
         var spec = definition.Window;
         var next = long.MaxValue;
+        if (spec.Kind == WindowKind.Sliding)
+        {
+            var points = key.Open.Keys.ToArray();
+            var first = SlidingStarts(points, spec, key.FinalEnd, long.MaxValue);
+            if (first.Count > 0)
+            {
+                next = first.Min(s => s + spec.SizeMs) + definition.AllowedLatenessMs;
+            }
+
+            foreach (var final in key.Finals)
+            {
+                next = Math.Min(next, final.StartMs + spec.SizeMs + definition.RetentionMs);
+            }
+
+            return next;
+        }
+
         if (spec.Kind == WindowKind.Session)
         {
             next = key.Sessions.NextClose(spec, definition.AllowedLatenessMs);

@@ -119,6 +119,21 @@ public sealed class PartitionPreAggregator
                     continue;
                 }
 
+                if (definition.Window.Kind == WindowKind.Sliding)
+                {
+                    // The events of one millisecond make one point; the shard makes the windows out of the points.
+                    if (local && time + 1 + definition.AllowedLatenessMs <= WatermarkMs)
+                    {
+                        late.Add(new LateRecord(i, definition.Name, LateReason.WindowClosed));
+                    }
+                    else
+                    {
+                        target.Add(key, time, evt, i);
+                    }
+
+                    continue;
+                }
+
                 definition.Window.StartsOf(time, _starts);
                 var closed = false;
                 foreach (var start in _starts)

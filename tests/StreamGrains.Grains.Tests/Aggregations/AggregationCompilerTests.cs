@@ -34,7 +34,7 @@ public sealed class AggregationCompilerTests
     [InlineData("Hopping", "00:01:00", null, "StreamGrains:Aggregations:a:Window:Advance")]
     [InlineData("Hopping", "00:01:00", "00:02:00", "StreamGrains:Aggregations:a:Window:Advance")]
     [InlineData("Session", null, null, "StreamGrains:Aggregations:a:Window:Gap")]
-    [InlineData("Sliding", "00:01:00", null, "StreamGrains:Aggregations:a:Window:Kind")]
+    [InlineData("Sliding", null, null, "StreamGrains:Aggregations:a:Window:Size")]
     public void Names_the_setting_that_is_missing_or_wrong(string? kind, string? size, string? advance, string setting)
     {
         var errors = new List<string>();

@@ -73,6 +73,76 @@ public sealed class WindowReferenceTests
         }, iter: 150);
     }
 
+    [Theory]
+    [InlineData(10_000, 0)]
+    [InlineData(10_000, 4_000)]
+    [InlineData(1, 0)]
+    public void Sliding_windows_match_KIP_450_computed_from_the_same_events(int differenceMs, int latenessMs)
+    {
+        var spec = WindowSpec.Sliding(TimeSpan.FromMilliseconds(differenceMs));
+        var definition = new AggregationDefinition("slide", new HashSet<string>(), GroupKind.Entity, null, spec, latenessMs, 3_600_000);
+        Gen.Int[0, 400].Select(Gen.Int[0, 9], Gen.Int[0, 1], Gen.Int[1, 40]).Array[1, 200].Select(Gen.Int[1, 50]).Sample((steps, readSize) =>
+        {
+            var events = new List<StreamEvent>();
+            long clock = 0;
+            foreach (var (step, back, entity, value) in steps)
+            {
+                clock += step * 29;
+                events.Add(new StreamEvent { Id = $"e{events.Count}", Entity = $"card-{entity}", Type = "payment", Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(T0 + clock - (back * back * 700)), Value = value });
+            }
+
+            // Reference (KIP-450): per key, out of the events not late, each event time t makes [t - d, t] and, when an
+            // event falls in (t, t + d], [t + 1, t + 1 + d]; a window is final once the watermark passed its end (exclusive)
+            // by the lateness. An event is late when its own window [t - d, t] was final when it came.
+            var watermark = long.MinValue;
+            var late = new List<string>();
+            var taken = new List<StreamEvent>();
+            foreach (var evt in events)
+            {
+                var time = evt.Timestamp.ToUnixTimeMilliseconds();
+                watermark = Math.Max(watermark, time);
+                if (time + 1 + latenessMs <= watermark)
+                {
+                    late.Add(evt.Id!);
+                }
+                else
+                {
+                    taken.Add(evt);
+                }
+            }
+
+            var expected = new Dictionary<(string Key, long Start), (long Count, decimal Sum)>();
+            foreach (var key in taken.GroupBy(e => e.Entity))
+            {
+                var times = key.Select(e => e.Timestamp.ToUnixTimeMilliseconds()).Distinct().Order().ToList();
+                var starts = new HashSet<long>();
+                foreach (var t in times)
+                {
+                    starts.Add(t - differenceMs);
+                    if (times.Any(u => u > t && u <= t + differenceMs))
+                    {
+                        starts.Add(t + 1);
+                    }
+                }
+
+                foreach (var start in starts.Where(s => s + differenceMs + 1 + latenessMs <= watermark))
+                {
+                    var inside = key.Where(e => e.Timestamp.ToUnixTimeMilliseconds() >= start && e.Timestamp.ToUnixTimeMilliseconds() <= start + differenceMs).ToList();
+                    expected[(key.Key, start)] = (inside.Count, inside.Sum(e => (decimal)e.Value!.Value));
+                }
+            }
+
+            var (actualWindows, actualLate) = RunCore(definition, events, readSize);
+            Assert.Equal(late.Order(), actualLate.Order());
+            Assert.Equal(expected.Keys.Order(), actualWindows.Keys.Order());
+            foreach (var (window, (count, sum)) in expected)
+            {
+                Assert.Equal(count, actualWindows[window].Count);
+                Assert.Equal((double)sum, actualWindows[window].Sum);
+            }
+        }, iter: 150);
+    }
+
     /// <summary>Event by event: the watermark is the highest time so far; an event's window that is already past its end plus the lateness does not take it.</summary>
     private static (Dictionary<(string Key, long Start), Expected> Final, List<string> Late) Reference(AggregationDefinition definition, List<StreamEvent> events)
     {

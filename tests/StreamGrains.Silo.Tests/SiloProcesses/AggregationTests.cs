@@ -29,6 +29,7 @@ public sealed class AggregationTests
             "--StreamGrains:Aggregations:hop:Window:Kind", "Hopping", "--StreamGrains:Aggregations:hop:Window:Size", "00:00:10", "--StreamGrains:Aggregations:hop:Window:Advance", "00:00:05",
             "--StreamGrains:Aggregations:total:EventTypes:0", "payment", "--StreamGrains:Aggregations:total:GroupBy", "*",
             "--StreamGrains:Aggregations:total:Window:Kind", "Tumbling", "--StreamGrains:Aggregations:total:Window:Size", "00:01:00",
+            "--StreamGrains:Aggregations:slide:EventTypes:0", "payment", "--StreamGrains:Aggregations:slide:Window:Kind", "Sliding", "--StreamGrains:Aggregations:slide:Window:Size", "00:00:05",
             "--StreamGrains:Aggregations:visits:EventTypes:0", "click", "--StreamGrains:Aggregations:visits:Window:Kind", "Session",
             "--StreamGrains:Aggregations:visits:Window:Gap", "00:00:05", "--StreamGrains:Aggregations:visits:Window:MaxDuration", "00:00:20");
         await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
@@ -102,6 +103,37 @@ public sealed class AggregationTests
         Assert.NotEmpty(hop);
         Assert.All(hop, h => Assert.Equal(10, (h.GetProperty("windowEnd").GetDateTimeOffset() - h.GetProperty("windowStart").GetDateTimeOffset()).TotalSeconds));
         Assert.Equal(hop.Count, hop.Select(h => (h.GetProperty("key").GetString(), h.GetProperty("windowStart").GetDateTimeOffset())).Distinct().Count());
+
+        // Sliding (KIP-450): per card, the windows [t - 5 s, t] of its events and [t + 1 ms, t + 5 s + 1 ms] where a later
+        // event falls within 5 s; both ends inclusive, so each spans 5,001 ms end exclusive.
+        var slide = aggregates.Select(r => JsonDocument.Parse(r.Text()).RootElement).Where(j => j.GetProperty("aggregation").GetString() == "slide" && !j.GetProperty("key").GetString()!.StartsWith("closer", StringComparison.Ordinal)).ToList();
+        // (No lateness here: an event is late once its partition's watermark passed it.)
+        var slideWatermarks = new Dictionary<int, long>();
+        var taken = new List<StreamEvent>();
+        foreach (var evt in all)
+        {
+            var partition = KafkaPartitioner.PartitionOf(Encoding.UTF8.GetBytes(evt.Entity), Partitions);
+            var time = evt.Timestamp.ToUnixTimeMilliseconds();
+            var mark = slideWatermarks[partition] = Math.Max(slideWatermarks.GetValueOrDefault(partition, long.MinValue), time);
+            if (evt.Type == "payment" && time + 1 > mark)
+            {
+                taken.Add(evt);
+            }
+        }
+
+        foreach (var ofCard in taken.GroupBy(e => e.Entity))
+        {
+            var times = ofCard.Select(e => e.Timestamp.ToUnixTimeMilliseconds()).Distinct().Order().ToList();
+            var starts = times.Select(t => t - 5_000).Concat(times.Where(t => times.Any(u => u > t && u <= t + 5_000)).Select(t => t + 1)).ToHashSet();
+            var published = slide.Where(j => j.GetProperty("key").GetString() == ofCard.Key).ToList();
+            Assert.Equal(starts.Order(), published.Select(j => j.GetProperty("windowStart").GetDateTimeOffset().ToUnixTimeMilliseconds()).Order());
+            foreach (var window in published)
+            {
+                var start = window.GetProperty("windowStart").GetDateTimeOffset().ToUnixTimeMilliseconds();
+                Assert.Equal(start + 5_001, window.GetProperty("windowEnd").GetDateTimeOffset().ToUnixTimeMilliseconds());
+                Assert.Equal(ofCard.Count(e => e.Timestamp.ToUnixTimeMilliseconds() >= start && e.Timestamp.ToUnixTimeMilliseconds() <= start + 5_000), window.GetProperty("count").GetInt64());
+            }
+        }
 
         // Sessions: cut at the gap and at the maximum duration.
         var sessions = KafkaIo.ReadAll(bootstrap, "sessions", r => r.Count >= 4, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30))

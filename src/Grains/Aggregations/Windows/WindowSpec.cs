@@ -3,11 +3,13 @@ namespace StreamGrains.Aggregations.Windows;
 /// <summary>
 /// The shape of an aggregation's windows, in milliseconds. Time windows are aligned to the epoch, start inclusive and end
 /// exclusive: a tumbling window of size s holds [k·s, (k+1)·s); a hopping one of size s and advance a holds
-/// [k·a, k·a + s). A session holds the events of a key that follow each other within <see cref="GapMs"/>, up to
-/// <see cref="MaxDurationMs"/> from its first.
+/// [k·a, k·a + s). Sliding windows follow Kafka Streams' <c>SlidingWindows</c> (KIP-450): each event at t makes the
+/// window [t − d, t] and, when later events fall within d of it, [t + 1, t + 1 + d], both ends inclusive (d the
+/// configured size), which is [start, start + d + 1) in this type's terms: <see cref="SizeMs"/> is d + 1. A session holds
+/// the events of a key that follow each other within <see cref="GapMs"/>, cut at <see cref="MaxDurationMs"/>.
 /// </summary>
 /// <param name="Kind">The kind.</param>
-/// <param name="SizeMs">Tumbling, hopping and sliding: the size.</param>
+/// <param name="SizeMs">Tumbling and hopping: the size; sliding: the time difference plus one millisecond (the span of a window, end exclusive).</param>
 /// <param name="AdvanceMs">Hopping: the advance (tumbling: the size).</param>
 /// <param name="GapMs">Session: the gap.</param>
 /// <param name="MaxDurationMs">Session: the longest span (0: no limit).</param>
@@ -27,6 +29,10 @@ public sealed record WindowSpec(
     /// <param name="size">The size.</param>
     /// <param name="advance">The advance.</param>
     public static WindowSpec Hopping(TimeSpan size, TimeSpan advance) => new(WindowKind.Hopping, Ms(size), Ms(advance), 0, 0);
+
+    /// <summary>Sliding windows (KIP-450) of time difference <paramref name="difference"/>.</summary>
+    /// <param name="difference">The longest time between two events of one window.</param>
+    public static WindowSpec Sliding(TimeSpan difference) => new(WindowKind.Sliding, Ms(difference) + 1, 0, 0, 0);
 
     /// <summary>Sessions that close after <paramref name="gap"/>, or at <paramref name="maxDuration"/>.</summary>
     /// <param name="gap">The gap.</param>
