@@ -427,6 +427,11 @@ internal static class DecisionBenchmark
                 "--StreamGrains:Rules:big:Kind", "Threshold", "--StreamGrains:Rules:big:Above", "900", .. Extra, .. extra]);
             while (!await ClusterBenchmark.ReadyAsync(setup.Url))
             {
+                if (setup.Silo.HasExited)
+                {
+                    throw new InvalidOperationException($"The silo exited with code {setup.Silo.ExitCode} before it was ready (a broker without the platform's topics? build src/KafkaBroker again)");
+                }
+
                 await Task.Delay(200);
             }
 

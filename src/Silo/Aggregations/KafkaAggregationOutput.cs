@@ -11,6 +11,7 @@ namespace StreamGrains.Silo.Aggregations;
 /// Publishes what aggregations produce, keyed by group key, through one idempotent producer (acks=all): final windows
 /// to <c>Kafka:AggregatesTopic</c>, closed sessions to <c>Kafka:SessionsTopic</c>, and late events, unchanged (key,
 /// value and headers as read) plus the headers <c>sg-aggregation</c> and <c>sg-late-reason</c>, to <c>Kafka:LateTopic</c>.
+/// With PostgreSQL storage, final windows and closed sessions also become rows (<c>AggregateTables</c>).
 /// </summary>
 internal sealed partial class KafkaAggregationOutput : IAggregationOutput, IDisposable
 {
@@ -28,8 +29,11 @@ internal sealed partial class KafkaAggregationOutput : IAggregationOutput, IDisp
     private readonly Action<DeliveryReport<byte[]?, byte[]?>> _onDelivery;
     private long _failed;
 
-    public KafkaAggregationOutput(KafkaEnvironment kafka, ILogger<KafkaAggregationOutput> logger)
+    private readonly StreamGrains.Storage.Aggregations.AggregateTables? _tables;
+
+    public KafkaAggregationOutput(KafkaEnvironment kafka, ILogger<KafkaAggregationOutput> logger, StreamGrains.Storage.Aggregations.AggregateTables? tables = null)
     {
+        _tables = tables;
         var config = kafka.ProducerConfig("streamgrains-aggregations");
         config.LingerMs = 2;
         _producer = new ProducerBuilder<byte[]?, byte[]?>(config).Build();
@@ -50,6 +54,7 @@ internal sealed partial class KafkaAggregationOutput : IAggregationOutput, IDisp
     {
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(result);
+        _tables?.Add(definition.Name, result);
         var key = Encoding.UTF8.GetBytes(result.Key);
         if (result.Window is { } window)
         {

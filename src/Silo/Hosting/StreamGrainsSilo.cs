@@ -117,7 +117,7 @@ internal static class StreamGrainsSilo
 
         var demo = options.Demo.Enabled ?? kafka.IsEmbedded;
         AddProfiles(builder, options, kafka, postgres, demo);
-        AddAggregations(builder, options, demo);
+        AddAggregations(builder, options, postgres is not null, demo);
         builder.UseOrleans(silo => ConfigureSilo(silo, options, kafka));
 
         if (demo)
@@ -228,7 +228,7 @@ internal static class StreamGrainsSilo
     /// Aggregations: the configured ones (and the demo's while demo traffic runs), the read-path feed that
     /// pre-aggregates each read for the aggregator shards, and the outputs to Kafka.
     /// </summary>
-    private static void AddAggregations(WebApplicationBuilder builder, StreamGrainsOptions options, bool demo)
+    private static void AddAggregations(WebApplicationBuilder builder, StreamGrainsOptions options, bool tables, bool demo)
     {
         var settings = new Dictionary<string, AggregationSettings>(options.Aggregations, StringComparer.OrdinalIgnoreCase);
         if (demo)
@@ -266,6 +266,12 @@ internal static class StreamGrainsSilo
 
         builder.Services.AddSingleton(new AggregationBook(definitions, limits, limits.Shards));
         builder.Services.AddSingleton<AggregationMetrics>();
+        if (tables)
+        {
+            builder.Services.AddSingleton<StreamGrains.Storage.Aggregations.AggregateTables>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<StreamGrains.Storage.Aggregations.AggregateTables>());
+        }
+
         builder.Services.AddSingleton<KafkaAggregationOutput>();
         builder.Services.AddSingleton<IAggregationOutput>(sp => sp.GetRequiredService<KafkaAggregationOutput>());
         builder.Services.AddSingleton<AggregationFeed>();

@@ -160,6 +160,62 @@ public sealed class AggregationTests
         Assert.Equal("*", top.GetProperty("keys")[0].GetProperty("key").GetString());
     }
 
+    [Fact]
+    public async Task With_PostgreSQL_final_windows_and_closed_sessions_are_rows_too()
+    {
+        var connectionString = await (await StreamGrains.Testing.PostgresServer.Shared).CreateDatabaseAsync("aggregates");
+        await using var silo = SiloProcess.Start(
+            "--demo", "false", "--partitions", $"{Partitions}", "--storage", "postgres", "--ConnectionStrings:StreamGrains", connectionString,
+            "--StreamGrains:Archive:Enabled", "false",
+            "--StreamGrains:Aggregations:pay:Window:Kind", "Tumbling", "--StreamGrains:Aggregations:pay:Window:Size", "00:00:10", "--StreamGrains:Aggregations:pay:EventTypes:0", "payment",
+            "--StreamGrains:Aggregations:visits:Window:Kind", "Session", "--StreamGrains:Aggregations:visits:Window:Gap", "00:00:05", "--StreamGrains:Aggregations:visits:EventTypes:0", "click");
+        await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        var bootstrap = (await silo.GetInfoAsync()).GetProperty("kafka").GetProperty("bootstrapServers").GetString()!;
+        var events = Enumerable.Range(0, 60).Select(i => Payment($"t{i}", $"card-{i % 3}", i, i + 0.25, "m-1"))
+            .Concat([Click("k1", "user-9", 1), Click("k2", "user-9", 3), Click("k3", "user-9", 30)])
+            .OrderBy(e => e.Timestamp)
+            .Concat(Enumerable.Range(0, 40).Select(i => Payment($"closer-{i}", $"closer-{i}", 3_600, 1, "m-0")))
+            .ToList();
+        await KafkaIo.ProduceAsync(bootstrap, events);
+
+        var published = KafkaIo.ReadAll(bootstrap, "aggregates", r => r.Count(x => !x.Message.Key.StartsWith("closer", StringComparison.Ordinal)) >= 18, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60))
+            .Select(r => JsonDocument.Parse(r.Text()).RootElement)
+            .Where(j => !j.GetProperty("key").GetString()!.StartsWith("closer", StringComparison.Ordinal))
+            .Select(j => (j.GetProperty("key").GetString()!, j.GetProperty("windowStart").GetDateTimeOffset().ToUnixTimeMilliseconds(), j.GetProperty("count").GetInt64(), j.GetProperty("sum").GetDouble()))
+            .Order()
+            .ToList();
+        Assert.Equal(18, published.Count); // 3 cards x 6 windows of 10 s
+
+        await using var data = Npgsql.NpgsqlDataSource.Create(connectionString);
+        var rows = new List<(string, long, long, double)>();
+        await Eventually.TrueAsync(async () =>
+        {
+            rows.Clear();
+            await using var command = data.CreateCommand("SELECT key, window_start, count, sum FROM aggregates WHERE aggregation = 'pay' AND key NOT LIKE 'closer%'");
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                rows.Add((reader.GetString(0), new DateTimeOffset(reader.GetDateTime(1), TimeSpan.Zero).ToUnixTimeMilliseconds(), reader.GetInt64(2), reader.GetDouble(3)));
+            }
+
+            return rows.Count >= published.Count;
+        }, TimeSpan.FromSeconds(30));
+        Assert.Equal(published, rows.Order().ToList());
+
+        await Eventually.TrueAsync(async () =>
+        {
+            await using var command = data.CreateCommand("SELECT count(*) FROM sessions WHERE aggregation = 'visits' AND key = 'user-9'");
+            return (long)(await command.ExecuteScalarAsync())! == 2;
+        }, TimeSpan.FromSeconds(30));
+        await using (var command = data.CreateCommand("SELECT count, duration_ms, types FROM sessions WHERE aggregation = 'visits' AND key = 'user-9' ORDER BY session_start"))
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            Assert.True(await reader.ReadAsync());
+            Assert.Equal((2L, 2_000L), (reader.GetInt64(0), reader.GetInt64(1)));
+            Assert.Equal(["click", "click"], reader.GetFieldValue<string[]>(2));
+        }
+    }
+
     /// <summary>Per partition in produce order: the watermark is the highest time so far; a window past its end plus the lateness takes nothing more.</summary>
     private static (Dictionary<(string Key, DateTimeOffset Start), Expected> Windows, List<string> Late) TumblingReference(List<StreamEvent> events, int sizeSeconds, int latenessSeconds)
     {
