@@ -4,7 +4,7 @@ namespace StreamGrains.Aggregations;
 /// <param name="Start">The window's start (inclusive).</param>
 /// <param name="End">The window's end (exclusive).</param>
 /// <param name="Count">Events in the window.</param>
-/// <param name="Sum">The sum of their values.</param>
+/// <param name="Sum">The sum of their values (null when it is beyond a double's range).</param>
 /// <param name="Min">The least value, or null when none had a value.</param>
 /// <param name="Max">The greatest value, or null.</param>
 /// <param name="Avg">The mean value, or null.</param>
@@ -18,7 +18,7 @@ public sealed record AggregateWindow(
     [property: Id(0)] DateTimeOffset Start,
     [property: Id(1)] DateTimeOffset End,
     [property: Id(2)] long Count,
-    [property: Id(3)] double Sum,
+    [property: Id(3)] double? Sum,
     [property: Id(4)] double? Min,
     [property: Id(5)] double? Max,
     [property: Id(6)] double? Avg,

@@ -4,13 +4,16 @@ namespace StreamGrains.Aggregations;
 
 /// <summary>
 /// The aggregations' instruments on the <c>StreamGrains</c> meter: windows and sessions emitted and late events, by
-/// aggregation; the watermark lag of each partition (wall clock minus watermark).
+/// aggregation; the watermark lag of each partition this silo read in the last minute (wall clock minus watermark).
 /// </summary>
 public sealed class AggregationMetrics
 {
     private readonly Counter<long> _emitted;
     private readonly Counter<long> _late;
-    private readonly Dictionary<int, long> _watermarks = [];
+    private readonly Dictionary<int, (long WatermarkMs, long ReadAt)> _watermarks = [];
+
+    /// <summary>A partition this silo read no record of for this long is no longer reported (it moved, or is quiet).</summary>
+    private static readonly long ReportedFor = (long)TimeSpan.FromMinutes(1).TotalMilliseconds;
     private long _emittedTotal;
     private long _lateTotal;
 
@@ -48,24 +51,14 @@ public sealed class AggregationMetrics
         _late.Add(1, new KeyValuePair<string, object?>("aggregation", aggregation), new KeyValuePair<string, object?>("reason", reason.ToString()));
     }
 
-    /// <summary>Notes a partition's watermark.</summary>
+    /// <summary>Notes a partition's watermark, as of a read of it.</summary>
     /// <param name="partition">The partition.</param>
     /// <param name="watermarkMs">Its watermark.</param>
     public void Watermark(int partition, long watermarkMs)
     {
         lock (_watermarks)
         {
-            _watermarks[partition] = watermarkMs;
-        }
-    }
-
-    /// <summary>Forgets a partition this silo no longer reads.</summary>
-    /// <param name="partition">The partition.</param>
-    public void Forget(int partition)
-    {
-        lock (_watermarks)
-        {
-            _watermarks.Remove(partition);
+            _watermarks[partition] = (watermarkMs, Environment.TickCount64);
         }
     }
 
@@ -74,9 +67,10 @@ public sealed class AggregationMetrics
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         lock (_watermarks)
         {
+            var tick = Environment.TickCount64;
             return _watermarks
-                .Where(w => w.Value != long.MinValue)
-                .Select(w => new Measurement<double>((now - w.Value) / 1000.0, new KeyValuePair<string, object?>("partition", w.Key)))
+                .Where(w => w.Value.WatermarkMs != long.MinValue && tick - w.Value.ReadAt < ReportedFor)
+                .Select(w => new Measurement<double>((now - w.Value.WatermarkMs) / 1000.0, new KeyValuePair<string, object?>("partition", w.Key)))
                 .ToList();
         }
     }

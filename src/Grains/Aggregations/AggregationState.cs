@@ -55,13 +55,15 @@ public sealed class AggregationState
 
         List<int>? lateWindows = null, lateSessions = null;
         var spec = definition.Window;
+        var lateness = definition.AllowedLatenessMs;
+        var watermark = Watermark(nowMs, idleMs); // as it stands before this batch: a window it passed is final
         for (var i = 0; i < batch.Windows.Count; i++)
         {
             var partial = batch.Windows[i];
             var key = KeyOf(partial.Key);
             // A sliding window partial is a point (the events of one millisecond): late once its own window is final.
             var end = spec.Kind == WindowKind.Sliding ? partial.StartMs + 1 : partial.StartMs + spec.SizeMs;
-            if (end <= key.FinalEnd)
+            if (end <= key.FinalEnd || (watermark != long.MinValue && end + lateness <= watermark))
             {
                 (lateWindows ??= []).Add(i);
                 continue;
@@ -83,8 +85,10 @@ public sealed class AggregationState
         {
             var partial = batch.Sessions[i];
             var key = KeyOf(partial.Key);
-            if (partial.Session.End <= key.FinalEnd ||
-                key.Closed.Any(c => partial.Session.Start <= c.Session.JoinableUntil && c.Session.Start - spec.GapMs <= partial.Session.End))
+            // Late: it would join a closed session, or it joins no open one and a session of its own would be final.
+            var joinsClosed = key.Closed.Any(c => partial.Session.Start <= c.Session.JoinableUntil && c.Session.Start - spec.GapMs <= partial.Session.End);
+            var joinsOpen = key.Sessions.Open.Any(o => o.Touches(partial.Session, spec.GapMs));
+            if (joinsClosed || (!joinsOpen && (partial.Session.End <= key.FinalEnd || (watermark != long.MinValue && partial.Session.End + spec.GapMs + lateness <= watermark))))
             {
                 (lateSessions ??= []).Add(i);
                 continue;
@@ -124,11 +128,15 @@ public sealed class AggregationState
             return;
         }
 
-        var due = Due();
-        var upper = _partitions.Values.Max(p => p.WatermarkMs);
         var watermark = Watermark(nowMs, idleMs);
+        if (watermark == long.MinValue)
+        {
+            return; // not every partition has had its say yet: nothing is final
+        }
+
+        var due = Due();
         List<(string, long)>? blocked = null;
-        while (due.TryPeek(out var name, out var at) && at <= upper)
+        while (due.TryPeek(out var name, out var at) && at <= watermark)
         {
             due.Dequeue();
             if (!_keys.TryGetValue(name, out var key) || key.ScheduledDue != at)
@@ -150,7 +158,7 @@ public sealed class AggregationState
             }
             else if (next != long.MaxValue)
             {
-                (blocked ??= []).Add((name, next)); // pushed after the loop: held back by a slow partition, it waits
+                (blocked ??= []).Add((name, next)); // pushed after the loop
             }
         }
 
@@ -463,7 +471,9 @@ public sealed record AggregationResult(string Key, long StartMs, long EndMs, Win
     public static AggregateWindow View(long startMs, long endMs, WindowAggregate aggregate, bool final)
     {
         ArgumentNullException.ThrowIfNull(aggregate);
-        return new(Time(startMs), Time(endMs), aggregate.Count, aggregate.Sum, aggregate.Min, aggregate.Max, aggregate.Average,
+        // A sum beyond a double's range (values near 1e308) is no number JSON can carry: null, as is its mean.
+        static double? Finite(double? value) => value is { } number && double.IsFinite(number) ? number : null;
+        return new(Time(startMs), Time(endMs), aggregate.Count, Finite(aggregate.Sum), aggregate.Min, aggregate.Max, Finite(aggregate.Average),
             aggregate.DistinctEntities, aggregate.Quantile(0.5), aggregate.Quantile(0.95), aggregate.Quantile(0.99), final);
     }
 

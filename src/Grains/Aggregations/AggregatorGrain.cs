@@ -27,7 +27,9 @@ internal sealed partial class AggregatorGrain(AggregationBook book, IAggregation
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        this.RegisterGrainTimer(CloseAsync, new GrainTimerCreationOptions(ClosePeriod, ClosePeriod));
+        // Keeps the shard alive: its open windows and sessions live only here, and they close as time passes, with or
+        // without calls (a shard collected when idle would lose them).
+        this.RegisterGrainTimer(CloseAsync, new GrainTimerCreationOptions(ClosePeriod, ClosePeriod) { KeepAlive = true });
         return Task.CompletedTask;
     }
 
@@ -56,13 +58,21 @@ internal sealed partial class AggregatorGrain(AggregationBook book, IAggregation
 
     private void Publish()
     {
-        foreach (var result in _emitted)
-        {
-            output.Final(Definition, result);
-            metrics.WindowEmitted(Definition.Name);
-        }
-
+        // Off the list first: a result that cannot be published is logged once, never offered again with the next ones.
+        var results = _emitted.ToArray();
         _emitted.Clear();
+        foreach (var result in results)
+        {
+            try
+            {
+                output.Final(Definition, result);
+                metrics.WindowEmitted(Definition.Name);
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+            {
+                LogPublishFailed(logger, Definition.Name, result.Key, result.StartMs, ex);
+            }
+        }
     }
 
     private AggregationDefinition Resolve()
@@ -77,6 +87,9 @@ internal sealed partial class AggregatorGrain(AggregationBook book, IAggregation
         LogUnknown(logger, key);
         throw new InvalidOperationException($"No aggregation '{name}' is configured on this silo.");
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Aggregation {Aggregation}: the final window or session of key {Key} starting at {StartMs} could not be published")]
+    private static partial void LogPublishFailed(ILogger logger, string aggregation, string key, long startMs, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Aggregator {Key}: no such aggregation is configured on this silo")]
     private static partial void LogUnknown(ILogger logger, string key);

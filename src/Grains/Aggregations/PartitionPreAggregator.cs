@@ -14,9 +14,10 @@ namespace StreamGrains.Aggregations;
 /// <para>Event time is the event's <c>ts</c>. The partition's watermark is the highest event time read from it; an event
 /// more than <see cref="AggregationLimits.MaxFutureSkew"/> ahead of the wall clock does not move it and is late (reason
 /// <see cref="LateReason.FutureSkew"/>). Grouped by entity, a key is fed by this partition alone, so its watermark is
-/// known here exactly, per record: an event whose window (or session) is already final is late here (reason
-/// <see cref="LateReason.WindowClosed"/>). Re-keyed groups (an attribute, or <c>*</c>) are fed by every partition: their
-/// shard decides, and answers which partials it did not take.</para>
+/// known here exactly, per record: an event whose time window is already final is late here (reason
+/// <see cref="LateReason.WindowClosed"/>). Re-keyed groups (an attribute, or <c>*</c>) are fed by every partition, and
+/// a session's lateness depends on the open sessions an event may join: for those the shard decides, and answers which
+/// partials it did not take.</para>
 /// <para>Shards: grouped by entity, the shard of this partition (<c>p&lt;partition&gt;</c>); re-keyed, one of
 /// <c>shards</c> by the key's hash (<c>s&lt;n&gt;</c>).</para>
 /// </remarks>
@@ -107,15 +108,8 @@ public sealed class PartitionPreAggregator
 
                 if (definition.Window.Kind == WindowKind.Session)
                 {
-                    if (local && time + definition.Window.GapMs + definition.AllowedLatenessMs <= WatermarkMs)
-                    {
-                        late.Add(new LateRecord(i, definition.Name, LateReason.WindowClosed));
-                    }
-                    else
-                    {
-                        target.SessionEvents(key).Add(i);
-                    }
-
+                    // Whether it is late depends on the open sessions it may join, which the shard holds: it decides.
+                    target.SessionEvents(key).Add(i);
                     continue;
                 }
 

@@ -229,12 +229,18 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
 
     private async Task CheckpointTickAsync(CancellationToken cancellationToken)
     {
-        await CheckpointAsync(cancellationToken);
-        _checkpoint?.Dispose(); // after the write: disposing a timer cancels the token its callback was given
-        _checkpoint = null;
-        if (_dirty)
+        try
         {
-            ScheduleCheckpoint(); // the write failed: try again later
+            await CheckpointAsync(cancellationToken);
+        }
+        finally
+        {
+            _checkpoint?.Dispose(); // after the write: disposing a timer cancels the token its callback was given
+            _checkpoint = null;
+            if (_dirty)
+            {
+                ScheduleCheckpoint(); // the write failed (or was cancelled): try again later
+            }
         }
     }
 

@@ -57,8 +57,14 @@ internal sealed partial class AggregationFeed(
 
         await Task.WhenAll(replies).ConfigureAwait(false);
 
+        // A read the shards had covered already (after a rewind) was published as late then: not again.
+        var replayed = read.Batches.Select((b, i) => (b.Definition.Name, Replayed: replies[i].Result?.Replayed == true))
+            .GroupBy(b => b.Name)
+            .Where(g => g.All(b => b.Replayed))
+            .Select(g => g.Key)
+            .ToHashSet(StringComparer.Ordinal);
         var late = new HashSet<(int Record, string Aggregation, LateReason Reason)>();
-        foreach (var record in read.Late)
+        foreach (var record in read.Late.Where(l => !replayed.Contains(l.Aggregation)))
         {
             late.Add((record.Record, record.Aggregation, record.Reason));
         }

@@ -120,7 +120,7 @@ internal static class AggregationJson
             writer.WriteString("windowStart", window.Start);
             writer.WriteString("windowEnd", window.End);
             writer.WriteNumber("count", window.Count);
-            writer.WriteNumber("sum", window.Sum);
+            Number(writer, "sum", window.Sum);
             Number(writer, "min", window.Min);
             Number(writer, "max", window.Max);
             Number(writer, "avg", window.Avg);
@@ -163,7 +163,7 @@ internal static class AggregationJson
 
     private static void Number(Utf8JsonWriter writer, string name, double? value)
     {
-        if (value is { } number)
+        if (value is { } number && double.IsFinite(number))
         {
             writer.WriteNumber(name, number);
         }

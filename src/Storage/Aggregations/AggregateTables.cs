@@ -12,7 +12,8 @@ namespace StreamGrains.Storage.Aggregations;
 /// batches, off the grains' path: a window is handed over and the writer inserts it within about
 /// <see cref="FlushInterval"/>. Rows are keyed by aggregation, key and start and inserted with <c>ON CONFLICT DO
 /// NOTHING</c>: a window published again after a failure has identical content and changes nothing. A batch that fails
-/// (PostgreSQL away) is tried again until it goes in.
+/// while PostgreSQL is away is tried again until it goes in; one PostgreSQL refuses for its data is logged and dropped
+/// (its windows stay in the Kafka topics).
 /// </summary>
 public sealed partial class AggregateTables(NpgsqlDataSource dataSource, ILogger<AggregateTables> logger) : BackgroundService
 {
@@ -20,7 +21,7 @@ public sealed partial class AggregateTables(NpgsqlDataSource dataSource, ILogger
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(200);
 
     private const int BatchRows = 500;
-    private readonly Channel<Row> _rows = Channel.CreateUnbounded<Row>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Row> _rows = Channel.CreateUnbounded<Row>(new UnboundedChannelOptions { SingleReader = false }); // (this kind can count)
     private long _written;
 
     /// <summary>Rows written so far.</summary>
@@ -48,8 +49,12 @@ public sealed partial class AggregateTables(NpgsqlDataSource dataSource, ILogger
         var batch = new List<Row>(BatchRows);
         while (await _rows.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            // A moment for more rows to come, then everything there is (up to a batch).
-            await Task.Delay(FlushInterval, CancellationToken.None).ConfigureAwait(false);
+            // A moment for more rows to come unless a batch is waiting already, then everything there is (up to a batch).
+            if (_rows.Reader.Count < BatchRows)
+            {
+                await Task.Delay(FlushInterval, CancellationToken.None).ConfigureAwait(false);
+            }
+
             while (batch.Count < BatchRows && _rows.Reader.TryRead(out var row))
             {
                 batch.Add(row);
@@ -63,7 +68,13 @@ public sealed partial class AggregateTables(NpgsqlDataSource dataSource, ILogger
                     Interlocked.Add(ref _written, batch.Count);
                     batch.Clear();
                 }
-                catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+                catch (PostgresException ex) when (!ex.IsTransient)
+                {
+                    // Refused for its data (not for PostgreSQL being away): trying again would block every later row.
+                    LogBatchRefused(logger, batch.Count, ex.SqlState, ex);
+                    batch.Clear();
+                }
+                catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OperationCanceledException)
                 {
                     LogWriteFailed(logger, batch.Count, attempt, ex);
                     if (stoppingToken.IsCancellationRequested && attempt >= 3)
@@ -96,8 +107,7 @@ public sealed partial class AggregateTables(NpgsqlDataSource dataSource, ILogger
                 command.Parameters.Add(new NpgsqlParameter { Value = view.Start, NpgsqlDbType = NpgsqlDbType.TimestampTz });
                 command.Parameters.Add(new NpgsqlParameter { Value = view.End, NpgsqlDbType = NpgsqlDbType.TimestampTz });
                 command.Parameters.Add(new NpgsqlParameter { Value = view.Count });
-                command.Parameters.Add(new NpgsqlParameter { Value = view.Sum });
-                foreach (var value in new[] { view.Min, view.Max, view.Avg })
+                foreach (var value in new[] { view.Sum, view.Min, view.Max, view.Avg })
                 {
                     command.Parameters.Add(new NpgsqlParameter { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double });
                 }
@@ -135,6 +145,9 @@ public sealed partial class AggregateTables(NpgsqlDataSource dataSource, ILogger
     }
 
     private readonly record struct Row(string Aggregation, AggregationResult Result);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "PostgreSQL refused {Rows} final windows and sessions ({SqlState}); they are in the Kafka topics only")]
+    private static partial void LogBatchRefused(ILogger logger, int rows, string sqlState, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Rows} final windows and sessions could not be written to PostgreSQL (attempt {Attempt}); trying again")]
     private static partial void LogWriteFailed(ILogger logger, int rows, int attempt, Exception exception);

@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS aggregates
     window_start      timestamptz      NOT NULL,
     window_end        timestamptz      NOT NULL,
     count             bigint           NOT NULL,
-    sum               double precision NOT NULL,
+    sum               double precision NULL,
     min               double precision NULL,
     max               double precision NULL,
     avg               double precision NULL,

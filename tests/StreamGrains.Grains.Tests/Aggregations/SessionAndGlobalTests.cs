@@ -89,12 +89,12 @@ public sealed class SessionAndGlobalTests
         var reader = new PartitionPreAggregator(0, [definition], new AggregationLimits(), shards: 1);
         var state = new AggregationState();
         var emitted = new List<AggregationResult>();
-        var late = new List<LateRecord>();
-        late.AddRange(Feed(reader, state, definition, [(0, Click("u", 0, "a")), (1, Click("u", 5, "b")), (2, Click("u", 40, "c"))], emitted));
+        var late = new List<int>();
+        late.AddRange(FeedAll(reader, state, definition, [(0, Click("u", 0, "a")), (1, Click("u", 5, "b")), (2, Click("u", 40, "c"))], emitted));
         // Watermark 40 s: the session 0..5 s closes at 5 + 10 + 5 = 20 s. An event at 12 s would have joined it: late.
         // An event at 32 s (32 + 10 + 5 = 47 > 40) is within the lateness and joins the session of 40 s.
-        late.AddRange(Feed(reader, state, definition, [(3, Click("u", 12, "late")), (4, Click("u", 32, "d"))], emitted));
-        Assert.Equal([3], late.Select(l => l.Record + 3));
+        late.AddRange(FeedAll(reader, state, definition, [(3, Click("u", 12, "late")), (4, Click("u", 32, "d"))], emitted).Select(i => i + 3));
+        Assert.Equal([3], late);
         Assert.Single(emitted);
         Assert.Equal(2, emitted[0].Session!.Count);
         var open = Assert.Single(state.Sessions("u")!, s => !s.Closed);
@@ -188,6 +188,69 @@ public sealed class SessionAndGlobalTests
     }
 
     [Fact]
+    public void While_a_partition_is_not_heard_of_a_session_key_is_not_poisoned()
+    {
+        // A re-keyed session shard of two partitions heard only of partition 0, far ahead: its watermark is unknown (not
+        // long.MinValue minus the gap, which wrapped around and made every later partial of the key late).
+        var definition = new AggregationDefinition("visits", new HashSet<string>(), GroupKind.Attribute, "page", WindowSpec.Session(TimeSpan.FromSeconds(20)), 5_000, 3_600_000);
+        var state = new AggregationState();
+        var emitted = new List<AggregationResult>();
+        state.Merge(definition, new AggregationBatch(0, T0 + 100_000, 0, 1, [], [new SessionPartial("/", new StreamGrains.Aggregations.Sessions.SessionAggregate(T0, "view"))], InputPartitions: 2), nowMs: 0, idleMs: 10_000, emitted);
+        state.Close(definition, nowMs: 1_000, idleMs: 10_000, emitted);
+        var reply = state.Merge(definition, new AggregationBatch(1, T0 + 3_000, 1_000, 1, [], [new SessionPartial("/", new StreamGrains.Aggregations.Sessions.SessionAggregate(T0 + 2_000, "view"))], InputPartitions: 2), nowMs: 1_000, idleMs: 10_000, emitted);
+        Assert.Empty(reply.LateSessions);
+        Assert.Empty(emitted);
+        Assert.Equal(2, state.Sessions("/")!.Single().Count);
+    }
+
+    [Fact]
+    public void An_out_of_order_event_inside_an_open_session_joins_it()
+    {
+        // Gap 20 s: the session 0..100 s is open until the watermark reaches 120 s; an event at 50 s arriving at 100 s
+        // belongs to it (Kafka Streams merges it), though 50 + 20 is below the watermark.
+        var definition = Session(gap: 20_000, maxDuration: null, lateness: 0);
+        var reader = new PartitionPreAggregator(0, [definition], new AggregationLimits(), shards: 1);
+        var state = new AggregationState();
+        var emitted = new List<AggregationResult>();
+        var records = Enumerable.Range(0, 11).Select(i => ((long)i, Click("u", i * 10, "t"))).ToList();
+        var late = new List<int>();
+        late.AddRange(FeedAll(reader, state, definition, records, emitted));
+        late.AddRange(FeedAll(reader, state, definition, [(11, Click("u", 50, "late-but-inside"))], emitted));
+        Assert.Empty(late);
+        Assert.Equal(12, state.Sessions("u")!.Single().Count);
+    }
+
+    [Fact]
+    public void A_partial_for_a_window_the_shard_watermark_already_passed_is_late_even_for_a_key_it_never_closed()
+    {
+        // Partition 1 was idle while partition 0 moved the shard to 500 s; it comes back with an event of [200, 210):
+        // that window is final (the shard's watermark passed it), so the event is late, not a second "final" window.
+        var definition = new AggregationDefinition("all", new HashSet<string>(), GroupKind.Attribute, "page", WindowSpec.Tumbling(TimeSpan.FromSeconds(10)), 0, 3_600_000);
+        var state = new AggregationState();
+        var emitted = new List<AggregationResult>();
+        state.Merge(definition, new AggregationBatch(1, T0 + 100_000, 0, 1, [], [], InputPartitions: 2), nowMs: 0, idleMs: 10_000, emitted);
+        state.Merge(definition, new AggregationBatch(0, T0 + 500_000, 20_000, 1, [], [], InputPartitions: 2), nowMs: 20_000, idleMs: 10_000, emitted);
+        var partial = new WindowAggregate();
+        partial.Add(Click("x", 205, "view"));
+        var reply = state.Merge(definition, new AggregationBatch(1, T0 + 205_000, 20_000, 2, [new WindowPartial("/a", T0 + 200_000, partial)], [], InputPartitions: 2), nowMs: 20_000, idleMs: 10_000, emitted);
+        Assert.Equal([0], reply.LateWindows);
+        Assert.Empty(emitted);
+    }
+
+    [Fact]
+    public void Values_beyond_any_sum_make_no_infinite_numbers()
+    {
+        var aggregate = new WindowAggregate();
+        aggregate.Add(new StreamEvent { Entity = "e", Type = "t", Timestamp = Events.T0, Value = 1e308 });
+        aggregate.Add(new StreamEvent { Entity = "e", Type = "t", Timestamp = Events.T0, Value = 1e308 });
+        var view = AggregationResult.View(0, 10, aggregate, final: true);
+        Assert.Null(view.Sum);
+        Assert.Null(view.Avg);
+        Assert.Equal(1e308, view.Max);
+        Assert.Equal(2, view.Count);
+    }
+
+    [Fact]
     public void An_event_far_ahead_of_the_wall_clock_is_late_and_moves_no_watermark()
     {
         var definition = new AggregationDefinition("pay", new HashSet<string>(), GroupKind.Entity, null, WindowSpec.Tumbling(TimeSpan.FromSeconds(10)), 0, 3_600_000);
@@ -195,6 +258,21 @@ public sealed class SessionAndGlobalTests
         var read = reader.Read([(0, Click("c", 0, "pay")), (1, Click("c", 2 * 3600, "pay"))], nowMs: T0);
         Assert.Equal([new LateRecord(1, "pay", LateReason.FutureSkew)], read.Late);
         Assert.Equal(T0, reader.WatermarkMs);
+    }
+
+    /// <summary>Feeds a read and returns the indexes of every late record: the read path's and the shard's.</summary>
+    private static List<int> FeedAll(PartitionPreAggregator reader, AggregationState state, AggregationDefinition definition, IReadOnlyList<(long, StreamEvent)> records, List<AggregationResult> emitted)
+    {
+        var read = reader.Read(records, T0);
+        var late = read.Late.Select(l => l.Record).ToList();
+        foreach (var batch in read.Batches)
+        {
+            var reply = state.Merge(definition, batch.Batch, T0, 10_000, emitted);
+            late.AddRange(reply.LateWindows.SelectMany(i => batch.WindowRecords[i]));
+            late.AddRange(reply.LateSessions.SelectMany(i => batch.SessionRecords[i]));
+        }
+
+        return late;
     }
 
     private static List<LateRecord> Feed(PartitionPreAggregator reader, AggregationState state, AggregationDefinition definition, IReadOnlyList<(long, StreamEvent)> records, List<AggregationResult> emitted)
