@@ -40,6 +40,8 @@ internal sealed partial class AggregatorGrain(AggregationBook book, IAggregation
         return Task.FromResult(reply);
     }
 
+    public Task<long> GetCoveredOffset(int partition) => Task.FromResult(_state.CoveredOffset(partition));
+
     public Task<IReadOnlyList<AggregateWindow>?> GetWindows(string key, long fromMs, long toMs) =>
         Task.FromResult(Definition.Window.Kind == WindowKind.Session ? null : _state.Windows(Definition, key, fromMs, toMs));
 

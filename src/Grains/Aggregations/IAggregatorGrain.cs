@@ -11,6 +11,10 @@ public interface IAggregatorGrain : IGrainWithStringKey
     /// <returns>Which partials came too late.</returns>
     Task<AggregationReply> Merge(AggregationBatch batch);
 
+    /// <summary>The offset of <paramref name="partition"/> up to which this shard took its records (0: none).</summary>
+    /// <param name="partition">The input partition.</param>
+    Task<long> GetCoveredOffset(int partition);
+
     /// <summary>A key's windows (open and final) overlapping a time range; null for an unknown key.</summary>
     /// <param name="key">The group key.</param>
     /// <param name="fromMs">Windows ending after this (ms since the epoch).</param>

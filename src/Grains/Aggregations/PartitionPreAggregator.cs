@@ -32,6 +32,7 @@ public sealed class PartitionPreAggregator
     private readonly int _shards;
     private readonly int _inputPartitions;
     private readonly Dictionary<(string Aggregation, string Shard), long> _lastSent = [];
+    private readonly Dictionary<(string Aggregation, string Shard), long> _covered = [];
     private readonly List<long> _starts = [];
 
     /// <summary>Creates the pre-aggregator of one partition.</summary>
@@ -68,6 +69,22 @@ public sealed class PartitionPreAggregator
             : $"s{HyperLogLog.Hash(key) % (ulong)shards}";
     }
 
+    /// <summary>
+    /// Tells that a shard already took this partition's records below <paramref name="offset"/> (asked of it when a
+    /// silo starts reading the partition, or reads it again after a rewind): those records are not given to it again,
+    /// so that a shard that outlived a partition's move counts nothing twice.
+    /// </summary>
+    /// <param name="aggregation">The aggregation.</param>
+    /// <param name="shard">The shard.</param>
+    /// <param name="offset">The offset the shard covers up to.</param>
+    public void Covered(string aggregation, string shard, long offset) => _covered[(aggregation, shard)] = offset;
+
+    /// <summary>The shards this partition feeds, by aggregation.</summary>
+    public IEnumerable<(AggregationDefinition Definition, string Shard)> Shards() =>
+        _definitions.SelectMany(d => d.Group == GroupKind.Entity
+            ? [(d, $"p{_partition}")]
+            : Enumerable.Range(0, _shards).Select(s => (d, $"s{s}")));
+
     /// <summary>Pre-aggregates one read.</summary>
     /// <param name="records">The read's valid records: offset and event, in offset order.</param>
     /// <param name="nowMs">The wall clock.</param>
@@ -101,6 +118,11 @@ public sealed class PartitionPreAggregator
 
                 var local = definition.Group == GroupKind.Entity; // this partition's watermark is the key's
                 var shard = ShardOf(definition, key, _partition, _shards);
+                if (records[i].Offset < _covered.GetValueOrDefault((definition.Name, shard)))
+                {
+                    continue; // the shard took it already (before a rewind, or from the partition's previous reader)
+                }
+
                 if (!partials.TryGetValue((definition.Name, shard), out var target))
                 {
                     partials[(definition.Name, shard)] = target = new ShardPartials(definition, shard);

@@ -25,7 +25,7 @@ internal sealed partial class AggregationFeed(
     ILogger<AggregationFeed> logger) : IKafkaReadObserver
 {
     private const int Attempts = 3;
-    private readonly ConcurrentDictionary<int, PartitionPreAggregator> _partitions = new();
+    private readonly ConcurrentDictionary<int, PartitionReading> _partitions = new();
 
     public async ValueTask OnReadAsync(TopicPartition partition, IReadOnlyList<KafkaObservedRecord> records, CancellationToken cancellationToken)
     {
@@ -35,7 +35,15 @@ internal sealed partial class AggregationFeed(
         }
 
         var number = partition.Partition.Value;
-        var reader = _partitions.GetOrAdd(number, p => new PartitionPreAggregator(p, book.All, book.Limits, book.Shards, InputPartitions()));
+        var reading = _partitions.GetOrAdd(number, p => new PartitionReading(new PartitionPreAggregator(p, book.All, book.Limits, book.Shards, InputPartitions())));
+        var reader = reading.Reader;
+        if (records[0].Offset != reading.ExpectedNext)
+        {
+            // The first read of the partition here, or a read after a rewind or a move: what did each shard take already?
+            await AskCoverageAsync(number, reader, cancellationToken).ConfigureAwait(false);
+        }
+
+        reading.ExpectedNext = records[^1].Offset + 1;
         var events = new List<(long Offset, StreamEvent Event)>(records.Count);
         var indexes = new List<int>(records.Count);
         for (var i = 0; i < records.Count; i++)
@@ -102,6 +110,37 @@ internal sealed partial class AggregationFeed(
         }
     }
 
+    private async Task AskCoverageAsync(int partition, PartitionPreAggregator reader, CancellationToken cancellationToken)
+    {
+        foreach (var (definition, shard) in reader.Shards())
+        {
+            var key = $"{definition.Name}/{shard}";
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    RequestContext.Set(KafkaBatchContainer.PartitionKey, PlacementPartition(shard));
+                    reader.Covered(definition.Name, shard, await grains.GetGrain<IAggregatorGrain>(key).GetCoveredOffset(partition).ConfigureAwait(false));
+                    break;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException && attempt < Attempts)
+                {
+                    LogRetry(logger, key, attempt, ex.Message);
+                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogCoverageUnknown(logger, key, partition, ex);
+                    break;
+                }
+                finally
+                {
+                    RequestContext.Remove(KafkaBatchContainer.PartitionKey);
+                }
+            }
+        }
+    }
+
     /// <summary>One shard's batch; a failing call is tried again, then given up on (logged: the windows miss it).</summary>
     private async Task<AggregationReply?> MergeAsync(ShardBatch batch, CancellationToken cancellationToken)
     {
@@ -138,9 +177,21 @@ internal sealed partial class AggregationFeed(
     public int PlacementPartition(string shard) =>
         int.Parse(shard.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture) % InputPartitions();
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "Aggregator {Shard}: what it took of partition {Partition} could not be asked; records it has may count twice")]
+    private static partial void LogCoverageUnknown(ILogger logger, string shard, int partition, Exception exception);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Aggregator {Shard}: a batch failed (attempt {Attempt}): {Reason}; trying again")]
     private static partial void LogRetry(ILogger logger, string shard, int attempt, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Aggregator {Shard}: a batch of partition {Partition} up to offset {NextOffset} could not be merged; its windows miss those events")]
     private static partial void LogGivenUp(ILogger logger, string shard, int partition, long nextOffset, Exception exception);
+}
+
+/// <summary>A partition as the feed reads it: its pre-aggregator and the offset its next read should start at.</summary>
+internal sealed class PartitionReading(PartitionPreAggregator reader)
+{
+    public PartitionPreAggregator Reader { get; } = reader;
+
+    /// <summary>The offset after the last read (-1 before the first): a read starting elsewhere follows a rewind or a move.</summary>
+    public long ExpectedNext { get; set; } = -1;
 }

@@ -251,6 +251,21 @@ public sealed class SessionAndGlobalTests
     }
 
     [Fact]
+    public void Records_a_shard_took_already_are_not_given_to_it_again_after_a_move_or_a_rewind()
+    {
+        // The partition's new reader starts at the committed offset 0; the shard took offsets 0 to 5 from the previous one.
+        var definition = new AggregationDefinition("pay", new HashSet<string>(), GroupKind.Entity, null, WindowSpec.Tumbling(TimeSpan.FromSeconds(10)), 0, 3_600_000);
+        var reader = new PartitionPreAggregator(0, [definition], new AggregationLimits(), shards: 1);
+        Assert.Equal([(definition, "p0")], reader.Shards());
+        reader.Covered("pay", "p0", 6);
+        var read = reader.Read(Enumerable.Range(0, 10).Select(i => ((long)i, Click("c", i, "pay"))).ToList(), T0);
+        var batch = Assert.Single(read.Batches);
+        Assert.Equal(4, batch.Batch.Windows.Sum(w => w.Aggregate.Count));
+        Assert.Equal([6, 7, 8, 9], batch.WindowRecords.SelectMany(r => r).Order());
+        Assert.Equal(10, batch.Batch.NextOffset);
+    }
+
+    [Fact]
     public void An_event_far_ahead_of_the_wall_clock_is_late_and_moves_no_watermark()
     {
         var definition = new AggregationDefinition("pay", new HashSet<string>(), GroupKind.Entity, null, WindowSpec.Tumbling(TimeSpan.FromSeconds(10)), 0, 3_600_000);
