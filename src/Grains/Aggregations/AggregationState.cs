@@ -185,11 +185,11 @@ public sealed class AggregationState
         var open = definition.Window.Kind == WindowKind.Sliding
             ? SlidingStarts(state.Open.Keys.ToArray(), definition.Window, state.FinalEnd, long.MaxValue).Select(s => (StartMs: s, Aggregate: SlidingAggregate(state, state.Open.Keys.ToArray(), s, definition.Window), Final: false))
             : state.Open.Select(o => (StartMs: o.Key, Aggregate: o.Value, Final: false));
-        return state.Finals.Select(f => (f.StartMs, f.Aggregate, Final: true))
-            .Concat(open)
+        return state.Finals.Select(f => (f.StartMs, f.View))
+            .Concat(open.Select(o => (o.StartMs, View: AggregationResult.View(o.StartMs, o.StartMs + size, o.Aggregate, o.Final))))
             .Where(w => w.StartMs + size > fromMs && w.StartMs < toMs)
             .OrderBy(w => w.StartMs)
-            .Select(w => AggregationResult.View(w.StartMs, w.StartMs + size, w.Aggregate, w.Final))
+            .Select(w => w.View)
             .ToList();
     }
 
@@ -222,7 +222,7 @@ public sealed class AggregationState
 
         var size = definition.Window.SizeMs;
         return _keys
-            .SelectMany(k => k.Value.Finals.Where(f => f.StartMs == latest).Select(f => new KeyCount(k.Key, f.Aggregate.Count, AggregationResult.Time(latest), AggregationResult.Time(latest + size))))
+            .SelectMany(k => k.Value.Finals.Where(f => f.StartMs == latest).Select(f => new KeyCount(k.Key, f.View.Count, AggregationResult.Time(latest), AggregationResult.Time(latest + size))))
             .OrderByDescending(k => k.Count)
             .ThenBy(k => k.Key, StringComparer.Ordinal)
             .Take(top)
@@ -299,7 +299,7 @@ public sealed class AggregationState
             }
 
             key.Open.Remove(start);
-            key.Finals.Add(new FinalWindow(start, aggregate));
+            key.Finals.Add(new FinalWindow(start, AggregationResult.View(start, start + spec.SizeMs, aggregate, final: true)));
             emitted.Add(new AggregationResult(name, start, start + spec.SizeMs, aggregate, null));
         }
 
@@ -321,7 +321,7 @@ public sealed class AggregationState
             foreach (var start in SlidingStarts(points, spec, previous, final))
             {
                 var aggregate = SlidingAggregate(key, points, start, spec);
-                key.Finals.Add(new FinalWindow(start, aggregate));
+                key.Finals.Add(new FinalWindow(start, AggregationResult.View(start, start + spec.SizeMs, aggregate, final: true)));
                 emitted.Add(new AggregationResult(name, start, start + spec.SizeMs, aggregate, null));
             }
 
@@ -512,9 +512,9 @@ internal sealed class KeyState
     public bool IsEmpty => Open.Count == 0 && Finals.Count == 0 && Sessions.Open.Count == 0 && Closed.Count == 0;
 }
 
-/// <summary>A final window.</summary>
+/// <summary>A final window, kept as its numbers only (its sketches are no longer needed: a final window changes no more).</summary>
 [GenerateSerializer, Immutable, Alias("sg.final-window")]
-internal sealed record FinalWindow([property: Id(0)] long StartMs, [property: Id(1)] WindowAggregate Aggregate);
+internal sealed record FinalWindow([property: Id(0)] long StartMs, [property: Id(1)] AggregateWindow View);
 
 /// <summary>A closed session.</summary>
 [GenerateSerializer, Immutable, Alias("sg.closed-session")]
