@@ -42,11 +42,13 @@ public sealed record SessionPartial([property: Id(0)] string Key, [property: Id(
 /// <param name="LateWindows">Indexes into the batch's <see cref="AggregationBatch.Windows"/> of partials not taken.</param>
 /// <param name="LateSessions">Indexes into the batch's <see cref="AggregationBatch.Sessions"/> of partials not taken.</param>
 /// <param name="Replayed">Whether the shard already covered the batch's offsets and took none of it.</param>
+/// <param name="StoredOffset">The offset of the batch's partition up to which the shard's stored state covers it: the feed lets Kafka commit no further.</param>
 [GenerateSerializer, Immutable, Alias("sg.aggregation-reply")]
 public sealed record AggregationReply(
     [property: Id(0)] IReadOnlyList<int> LateWindows,
     [property: Id(1)] IReadOnlyList<int> LateSessions,
-    [property: Id(2)] bool Replayed)
+    [property: Id(2)] bool Replayed,
+    [property: Id(3)] long StoredOffset = 0)
 {
     /// <summary>Everything taken.</summary>
     public static AggregationReply AllTaken { get; } = new([], [], false);

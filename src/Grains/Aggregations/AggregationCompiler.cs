@@ -12,6 +12,7 @@ public static class AggregationCompiler
         nameof(AggregationLimits.IdleTimeout),
         nameof(AggregationLimits.MaxFutureSkew),
         nameof(AggregationLimits.Shards),
+        nameof(AggregationLimits.CheckpointInterval),
     };
 
     /// <summary>Compiles every aggregation, in name order.</summary>

@@ -41,7 +41,7 @@ public sealed class WindowSettings
     public TimeSpan? MaxDuration { get; set; }
 }
 
-/// <summary>The settings shared by all aggregations: <c>StreamGrains:Aggregations:IdleTimeout</c>, <c>MaxFutureSkew</c> and <c>Shards</c>.</summary>
+/// <summary>The settings shared by all aggregations: <c>StreamGrains:Aggregations:IdleTimeout</c>, <c>MaxFutureSkew</c>, <c>CheckpointInterval</c> and <c>Shards</c>.</summary>
 public sealed class AggregationLimits
 {
     /// <summary>A partition without records for this long holds no key's watermark back.</summary>
@@ -49,6 +49,9 @@ public sealed class AggregationLimits
 
     /// <summary>An event time further ahead of the wall clock than this moves no watermark and goes to <c>events.late</c>.</summary>
     public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long after it changed an aggregator shard writes its state to grain storage (Kafka commits wait for it).</summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Shards (aggregator grains) of each re-keyed aggregation (grouped by an attribute or <c>*</c>); an entity-grouped aggregation has one per partition. Keep it when state is stored.</summary>
     public int Shards { get; set; } = 8;

@@ -8,18 +8,29 @@ namespace StreamGrains.Aggregations;
 /// The logic is in <see cref="AggregationState"/>; the grain holds, delivers and keeps time.
 /// </summary>
 /// <remarks>
-/// State is kept in memory: after a crash, the windows it held are rebuilt only as far as Kafka replays records its
-/// silo had not committed (see the README). Placed near its partition (entity shards), or spread like the partitions
-/// (re-keyed shards).
+/// State is written to grain storage <see cref="AggregationLimits.CheckpointInterval"/> after it changed, with the offsets
+/// it covers; the feed holds Kafka's commits back to what is written (<see cref="AggregationReply.StoredOffset"/>), so
+/// with PostgreSQL storage a crash loses nothing and counts nothing twice. Placed near its partition (entity shards), or
+/// spread like the partitions (re-keyed shards).
 /// </remarks>
 [Profiles.PartitionLocalPlacement]
-internal sealed partial class AggregatorGrain(AggregationBook book, IAggregationOutput output, AggregationMetrics metrics, TimeProvider time, ILogger<AggregatorGrain> logger)
+internal sealed partial class AggregatorGrain(
+    [PersistentState("aggregation")] IPersistentState<AggregationState> store,
+    AggregationBook book,
+    IAggregationOutput output,
+    AggregationMetrics metrics,
+    TimeProvider time,
+    ILogger<AggregatorGrain> logger)
     : Grain, IAggregatorGrain
 {
     private static readonly TimeSpan ClosePeriod = TimeSpan.FromSeconds(1);
-    private readonly AggregationState _state = new();
     private readonly List<AggregationResult> _emitted = [];
+    private readonly Dictionary<int, long> _stored = [];
     private AggregationDefinition? _definition;
+    private bool _dirty;
+    private DateTimeOffset _changedAt;
+
+    private AggregationState State => store.State;
 
     private AggregationDefinition Definition => _definition ??= Resolve();
 
@@ -27,35 +38,83 @@ internal sealed partial class AggregatorGrain(AggregationBook book, IAggregation
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        foreach (var partition in State.Partitions.Keys)
+        {
+            _stored[partition] = State.CoveredOffset(partition); // what storage had (nothing, the first time)
+        }
+
         // Keeps the shard alive: its open windows and sessions live only here, and they close as time passes, with or
         // without calls (a shard collected when idle would lose them).
         this.RegisterGrainTimer(CloseAsync, new GrainTimerCreationOptions(ClosePeriod, ClosePeriod) { KeepAlive = true });
         return Task.CompletedTask;
     }
 
-    public Task<AggregationReply> Merge(AggregationBatch batch)
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        var reply = _state.Merge(Definition, batch, time.GetUtcNow().ToUnixTimeMilliseconds(), IdleMs, _emitted);
-        Publish();
-        return Task.FromResult(reply);
+        if (_dirty)
+        {
+            await CheckpointAsync(cancellationToken);
+        }
     }
 
-    public Task<long> GetCoveredOffset(int partition) => Task.FromResult(_state.CoveredOffset(partition));
+    public Task<AggregationReply> Merge(AggregationBatch batch)
+    {
+        var reply = State.Merge(Definition, batch, time.GetUtcNow().ToUnixTimeMilliseconds(), IdleMs, _emitted);
+        Changed(!reply.Replayed);
+        Publish();
+        return Task.FromResult(reply with { StoredOffset = _stored.GetValueOrDefault(batch.Partition) });
+    }
+
+    public Task<long> GetCoveredOffset(int partition) => Task.FromResult(State.CoveredOffset(partition));
 
     public Task<IReadOnlyList<AggregateWindow>?> GetWindows(string key, long fromMs, long toMs) =>
-        Task.FromResult(Definition.Window.Kind == WindowKind.Session ? null : _state.Windows(Definition, key, fromMs, toMs));
+        Task.FromResult(Definition.Window.Kind == WindowKind.Session ? null : State.Windows(Definition, key, fromMs, toMs));
 
     public Task<IReadOnlyList<SessionView>?> GetSessions(string key) =>
-        Task.FromResult(Definition.Window.Kind == WindowKind.Session ? _state.Sessions(key) : null);
+        Task.FromResult(Definition.Window.Kind == WindowKind.Session ? State.Sessions(key) : null);
 
     public Task<IReadOnlyList<KeyCount>> GetTop(int top) =>
-        Task.FromResult(Definition.Window.Kind == WindowKind.Session ? [] : _state.Top(Definition, top));
+        Task.FromResult(Definition.Window.Kind == WindowKind.Session ? [] : State.Top(Definition, top));
 
-    private Task CloseAsync(CancellationToken cancellationToken)
+    private async Task CloseAsync(CancellationToken cancellationToken)
     {
-        _state.Close(Definition, time.GetUtcNow().ToUnixTimeMilliseconds(), IdleMs, _emitted);
+        State.Close(Definition, time.GetUtcNow().ToUnixTimeMilliseconds(), IdleMs, _emitted);
+        Changed(_emitted.Count > 0);
         Publish();
-        return Task.CompletedTask;
+        if (_dirty && time.GetUtcNow() - _changedAt >= book.Limits.CheckpointInterval)
+        {
+            await CheckpointAsync(cancellationToken);
+        }
+    }
+
+    private void Changed(bool changed)
+    {
+        if (changed && !_dirty)
+        {
+            _dirty = true;
+            _changedAt = time.GetUtcNow();
+        }
+    }
+
+    /// <summary>
+    /// Writes the state with the offsets it covers; from then on the feed lets Kafka commit up to them. After a crash the
+    /// shard comes back with this state, and the feed skips what it covers: nothing counted twice, nothing lost.
+    /// </summary>
+    private async Task CheckpointAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.WriteStateAsync(cancellationToken);
+            _dirty = false;
+            foreach (var partition in State.Partitions.Keys)
+            {
+                _stored[partition] = State.CoveredOffset(partition);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogCheckpointFailed(logger, this.GetPrimaryKeyString(), ex);
+        }
     }
 
     private void Publish()
@@ -89,6 +148,9 @@ internal sealed partial class AggregatorGrain(AggregationBook book, IAggregation
         LogUnknown(logger, key);
         throw new InvalidOperationException($"No aggregation '{name}' is configured on this silo.");
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Aggregator {Key}: its state could not be written; trying again")]
+    private static partial void LogCheckpointFailed(ILogger logger, string key, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Aggregation {Aggregation}: the final window or session of key {Key} starting at {StartMs} could not be published")]
     private static partial void LogPublishFailed(ILogger logger, string aggregation, string key, long startMs, Exception exception);

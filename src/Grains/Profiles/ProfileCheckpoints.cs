@@ -30,6 +30,18 @@ public sealed class ProfileCheckpoints
         }
     }
 
+    /// <summary>Records that the stored state of <paramref name="entity"/> covers <paramref name="partition"/> up to <paramref name="offset"/> and no further, when it holds unstored events of it at all.</summary>
+    /// <param name="partition">The partition.</param>
+    /// <param name="entity">The entity (or shard).</param>
+    /// <param name="offset">The first offset its stored state lacks.</param>
+    public void StoredUpTo(int partition, string entity, long offset)
+    {
+        if (_dirty.TryGetValue(partition, out var entities) && entities.ContainsKey(entity))
+        {
+            entities[entity] = offset;
+        }
+    }
+
     /// <summary>The lowest offset of <paramref name="partition"/> some profile holds but has not stored, or null when all is stored.</summary>
     /// <param name="partition">The partition.</param>
     public long? FirstUnstored(int partition)

@@ -20,6 +20,7 @@ internal sealed partial class AggregationFeed(
     KafkaAdapterFactoryRegistry providers,
     IGrainFactory grains,
     KafkaAggregationOutput output,
+    StreamGrains.Profiles.ProfileCheckpoints checkpoints,
     AggregationMetrics metrics,
     TimeProvider time,
     ILogger<AggregationFeed> logger) : IKafkaReadObserver
@@ -60,10 +61,33 @@ internal sealed partial class AggregationFeed(
         var replies = new Task<AggregationReply?>[read.Batches.Count];
         for (var i = 0; i < read.Batches.Count; i++)
         {
-            replies[i] = MergeAsync(read.Batches[i], cancellationToken);
+            var batch = read.Batches[i];
+            if (batch.Batch.Windows.Count > 0 || batch.Batch.Sessions.Count > 0)
+            {
+                // Kafka commits wait until the shard's stored state covers these records (the commit gate asks).
+                checkpoints.Dirty(number, CheckpointKey(batch.GrainKey), records[0].Offset);
+            }
+
+            replies[i] = MergeAsync(batch, cancellationToken);
         }
 
         await Task.WhenAll(replies).ConfigureAwait(false);
+        for (var i = 0; i < read.Batches.Count; i++)
+        {
+            if (replies[i].Result is { } stored)
+            {
+                // Stored up to StoredOffset: what lies before it may be committed; what lies after waits for a write.
+                var key = CheckpointKey(read.Batches[i].GrainKey);
+                if (stored.StoredOffset >= read.Batches[i].Batch.NextOffset)
+                {
+                    checkpoints.Durable(number, key);
+                }
+                else
+                {
+                    checkpoints.StoredUpTo(number, key, stored.StoredOffset);
+                }
+            }
+        }
 
         // A read the shards had covered already (after a rewind) was published as late then: not again.
         var replayed = read.Batches.Select((b, i) => (b.Definition.Name, Replayed: replies[i].Result?.Replayed == true))
@@ -169,6 +193,8 @@ internal sealed partial class AggregationFeed(
             }
         }
     }
+
+    private static string CheckpointKey(string grainKey) => "aggregator:" + grainKey;
 
     private int InputPartitions() =>
         providers.Get(StreamNames.Provider)?.TopicPartitions.GetValueOrDefault(kafka.InputTopic) is > 0 and var count ? count : Math.Max(1, kafka.Partitions);
