@@ -28,6 +28,7 @@ internal sealed partial class KafkaAggregationOutput : IAggregationOutput, IDisp
     private readonly ILogger<KafkaAggregationOutput> _logger;
     private readonly Action<DeliveryReport<byte[]?, byte[]?>> _onDelivery;
     private long _failed;
+    private int _disposed;
 
     private readonly StreamGrains.Storage.Aggregations.AggregateTables? _tables;
 
@@ -82,6 +83,13 @@ internal sealed partial class KafkaAggregationOutput : IAggregationOutput, IDisp
 
     public void Dispose()
     {
+        // Once: the container disposes it both as itself and as the interface it is also registered under (a second
+        // Flush on the destroyed handle threw and aborted the silo's graceful stop).
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _producer.Flush(TimeSpan.FromSeconds(5));
         _producer.Dispose();
     }

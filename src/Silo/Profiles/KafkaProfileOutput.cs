@@ -29,6 +29,7 @@ internal sealed partial class KafkaProfileOutput : IProfileOutput, IDisposable
     private readonly ILogger<KafkaProfileOutput> _logger;
     private readonly Action<DeliveryReport<string, byte[]>> _onDelivery;
     private long _failed;
+    private int _disposed;
 
     public KafkaProfileOutput(KafkaEnvironment kafka, DecisionLedger ledger, ILogger<KafkaProfileOutput> logger)
     {
@@ -117,6 +118,13 @@ internal sealed partial class KafkaProfileOutput : IProfileOutput, IDisposable
 
     public void Dispose()
     {
+        // Once: the container disposes it both as itself and as the interface it is also registered under (a second
+        // Flush on the destroyed handle threw and aborted the silo's graceful stop).
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _producer.Flush(TimeSpan.FromSeconds(5));
         _producer.Dispose();
     }

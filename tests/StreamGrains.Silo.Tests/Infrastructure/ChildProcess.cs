@@ -116,6 +116,17 @@ internal sealed class ChildProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Asks the process to stop (SIGTERM, as <c>systemctl stop</c> or <c>docker stop</c> would) and waits for it to exit.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        return await WaitForExitAsync(timeout);
+    }
+
     /// <summary>Ends the process at once, as a crash or <c>kill -9</c> would.</summary>
     public void Kill()
     {

@@ -128,6 +128,109 @@ public sealed class AggregationClusterTests
         }
     }
 
+    [Fact]
+    public async Task With_PostgreSQL_the_whole_cluster_stopped_and_started_again_leaves_every_window_exact()
+    {
+        var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync("aggregation-restart");
+        await using var broker = ChildProcess.StartDll(RepositoryPaths.KafkaBrokerDll, ["--partitions", "4"], redirectInput: true);
+        var bootstrap = await broker.WaitForLineAsync("bootstrap.servers=", TimeSpan.FromSeconds(60));
+        string[] arguments =
+        [
+            "--kafka", bootstrap, "--storage", "postgres", "--ConnectionStrings:StreamGrains", connectionString,
+            "--StreamGrains:Cluster:AdvertisedAddress", "127.0.0.1", "--demo", "false", "--StreamGrains:Archive:Enabled", "false",
+            "--StreamGrains:Aggregations:visits:Window:Kind", "Session", "--StreamGrains:Aggregations:visits:Window:Gap", "00:00:30",
+            "--StreamGrains:Aggregations:pages:Window:Kind", "Hopping", "--StreamGrains:Aggregations:pages:Window:Size", "00:01:00",
+            "--StreamGrains:Aggregations:pages:Window:Advance", "00:00:20", "--StreamGrains:Aggregations:pages:GroupBy", "attrs.page",
+        ];
+
+        // Two silos take the first half (sessions and windows open when they stop), both stop, two start again.
+        var first = SiloProcess.Start(arguments);
+        await first.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        var second = SiloProcess.Start([.. arguments, "--primary-silo-port", $"{first.SiloPort}"]);
+        await second.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        // 20 users clicking in turn, each every 10 s, with a pause of 100 s for everyone at 500 s: two sessions each.
+        var events = Enumerable.Range(0, 4_000).Select(i => Click($"c{i}", $"user-{i % 20}", (i * 0.5) + (i >= 1_000 ? 100 : 0), $"/p{i % 7}")).ToList();
+        await KafkaIo.ProduceAsync(bootstrap, events[..2_000]);
+        await Eventually.TrueAsync(async () => await ProcessedAsync(first) + await ProcessedAsync(second) >= 2_000, TimeSpan.FromSeconds(60));
+        Assert.Equal(0, await second.Process.TerminateAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(0, await first.Process.TerminateAsync(TimeSpan.FromSeconds(60)));
+        await first.DisposeAsync();
+        await second.DisposeAsync();
+
+        first = SiloProcess.Start([.. arguments, "--silo-port", $"{first.SiloPort}", "--gateway-port", $"{first.GatewayPort}"]);
+        try
+        {
+            await first.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+
+            // From storage, before any new record: user-0's closed session and its open one.
+            var stored = JsonDocument.Parse(await first.Http.GetStringAsync(new Uri("/api/sessions/visits/user-0", UriKind.Relative))).RootElement.GetProperty("sessions");
+            Assert.Equal([(50L, true), (50L, false)], stored.EnumerateArray().Select(x => (x.GetProperty("count").GetInt64(), x.GetProperty("closed").GetBoolean())));
+
+            await KafkaIo.ProduceAsync(bootstrap, events[2_000..].Concat(Enumerable.Range(0, 40).Select(i => Click($"closer-{i}", $"closer-{i}", 7_200, "/closer"))));
+
+            // Sessions: per user, split where the gap exceeds 30 s.
+            var expectedSessions = events.GroupBy(e => e.Entity).SelectMany(g =>
+            {
+                var times = g.Select(e => e.Timestamp).Order().ToList();
+                var sessions = new List<(string, DateTimeOffset, long)>();
+                var (start, count) = (times[0], 1L);
+                for (var i = 1; i < times.Count; i++)
+                {
+                    if (times[i] - times[i - 1] > TimeSpan.FromSeconds(30))
+                    {
+                        sessions.Add((g.Key, start, count));
+                        (start, count) = (times[i], 0);
+                    }
+
+                    count++;
+                }
+
+                sessions.Add((g.Key, start, count));
+                return sessions;
+            }).ToHashSet();
+            var sessions = KafkaIo.ReadAll(bootstrap, "sessions", r => r.Count(x => x.Message.Key.StartsWith("user", StringComparison.Ordinal)) >= expectedSessions.Count, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(90))
+                .Select(r => JsonDocument.Parse(r.Text()).RootElement)
+                .Where(j => j.GetProperty("key").GetString()!.StartsWith("user", StringComparison.Ordinal))
+                .Select(j => (j.GetProperty("key").GetString()!, j.GetProperty("start").GetDateTimeOffset(), j.GetProperty("count").GetInt64()))
+                .ToHashSet();
+            Assert.Equal(expectedSessions.Order(), sessions.Order());
+
+            // Hopping windows by page: every window's count, whatever silo held it across the restart.
+            var expectedPages = events.SelectMany(e => Starts(e.Timestamp).Select(s => (Page: e.Attribute("page")!, Start: s))).GroupBy(x => x).ToDictionary(g => g.Key, g => (long)g.Count());
+            var pages = KafkaIo.ReadAll(bootstrap, "aggregates", r => r.Count(x => x.Message.Key != "/closer") >= expectedPages.Count, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(90))
+                .Select(r => JsonDocument.Parse(r.Text()).RootElement)
+                .Where(j => j.GetProperty("key").GetString() != "/closer")
+                .GroupBy(j => (j.GetProperty("key").GetString()!, j.GetProperty("windowStart").GetDateTimeOffset()))
+                .ToDictionary(g => g.Key, g => g.Select(j => j.GetProperty("count").GetInt64()).Distinct().ToList());
+            Assert.Equal(expectedPages.Keys.Order(), pages.Keys.Order());
+            Assert.All(expectedPages, e => Assert.Equal([e.Value], pages[e.Key]));
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+
+        static IEnumerable<DateTimeOffset> Starts(DateTimeOffset time)
+        {
+            var latest = Floor(time, 20);
+            for (var start = latest; start > time.AddMinutes(-1); start = start.AddSeconds(-20))
+            {
+                yield return start;
+            }
+        }
+    }
+
+    private static async Task<long> ProcessedAsync(SiloProcess silo) => (await StatsAsync(silo)).GetProperty("eventsProcessed").GetInt64();
+
+    private static StreamEvent Click(string id, string user, double seconds, string page) => new()
+    {
+        Id = id,
+        Entity = user,
+        Type = "click",
+        Timestamp = T0.AddSeconds(seconds),
+        Attributes = new Dictionary<string, AttributeValue> { ["page"] = page },
+    };
+
     private static DateTimeOffset Floor(DateTimeOffset time, int seconds) =>
         DateTimeOffset.FromUnixTimeMilliseconds(time.ToUnixTimeMilliseconds() - (time.ToUnixTimeMilliseconds() % (seconds * 1000L)));
 
