@@ -208,19 +208,40 @@ public sealed class AggregationState
             .ToList();
     }
 
-    /// <summary>The keys with the highest counts in the latest final window (by end) this shard holds.</summary>
+    /// <summary>
+    /// Every window ending at or before this is final in this shard (its watermark less the lateness); long.MinValue
+    /// while its watermark is unknown, long.MaxValue when all its partitions are idle (it holds nothing back). The
+    /// lowest over an aggregation's shards is where every shard has finished.
+    /// </summary>
     /// <param name="definition">The aggregation.</param>
-    /// <param name="top">How many.</param>
-    public IReadOnlyList<KeyCount> Top(AggregationDefinition definition, int top)
+    /// <param name="nowMs">The wall clock.</param>
+    /// <param name="idleMs">The idle timeout.</param>
+    public long FinalHorizon(AggregationDefinition definition, long nowMs, long idleMs)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        var latest = _keys.Values.SelectMany(k => k.Finals).Select(f => f.StartMs).DefaultIfEmpty(long.MinValue).Max();
+        if (_partitions.Count > 0 && _partitions.Values.All(p => nowMs - p.LastRecordAtMs >= idleMs))
+        {
+            return long.MaxValue;
+        }
+
+        var watermark = _partitions.Count == 0 ? long.MinValue : Watermark(nowMs, idleMs);
+        return watermark == long.MinValue ? long.MinValue : watermark - definition.AllowedLatenessMs;
+    }
+
+    /// <summary>The keys with the highest counts in the latest final window (by end) this shard holds that ends by <paramref name="endAtMost"/>.</summary>
+    /// <param name="definition">The aggregation.</param>
+    /// <param name="top">How many.</param>
+    /// <param name="endAtMost">The latest window end to consider (the horizon every shard has finished).</param>
+    public IReadOnlyList<KeyCount> Top(AggregationDefinition definition, int top, long endAtMost = long.MaxValue)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var size = definition.Window.SizeMs;
+        var latest = _keys.Values.SelectMany(k => k.Finals).Select(f => f.StartMs).Where(s => s + size <= endAtMost).DefaultIfEmpty(long.MinValue).Max();
         if (latest == long.MinValue)
         {
             return [];
         }
 
-        var size = definition.Window.SizeMs;
         return _keys
             .SelectMany(k => k.Value.Finals.Where(f => f.StartMs == latest).Select(f => new KeyCount(k.Key, f.View.Count, AggregationResult.Time(latest), AggregationResult.Time(latest + size))))
             .OrderByDescending(k => k.Count)

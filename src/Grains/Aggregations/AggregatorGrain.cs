@@ -73,8 +73,11 @@ internal sealed partial class AggregatorGrain(
     public Task<IReadOnlyList<SessionView>?> GetSessions(string key) =>
         Task.FromResult(Definition.Window.Kind == WindowKind.Session ? State.Sessions(key) : null);
 
-    public Task<IReadOnlyList<KeyCount>> GetTop(int top) =>
-        Task.FromResult(Definition.Window.Kind == WindowKind.Session ? [] : State.Top(Definition, top));
+    public Task<long> GetFinalHorizon() =>
+        Task.FromResult(State.FinalHorizon(Definition, time.GetUtcNow().ToUnixTimeMilliseconds(), IdleMs));
+
+    public Task<IReadOnlyList<KeyCount>> GetTop(int top, long endAtMost) =>
+        Task.FromResult(Definition.Window.Kind == WindowKind.Session ? [] : State.Top(Definition, top, endAtMost));
 
     private async Task CloseAsync(CancellationToken cancellationToken)
     {

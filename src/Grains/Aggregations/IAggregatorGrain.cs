@@ -25,7 +25,11 @@ public interface IAggregatorGrain : IGrainWithStringKey
     /// <param name="key">The group key.</param>
     Task<IReadOnlyList<SessionView>?> GetSessions(string key);
 
-    /// <summary>The keys with the highest counts in this shard's latest final window.</summary>
+    /// <summary>Every window ending at or before this (ms since the epoch) is final in this shard; long.MinValue while unknown.</summary>
+    Task<long> GetFinalHorizon();
+
+    /// <summary>The keys with the highest counts in this shard's latest final window that ends by <paramref name="endAtMost"/>.</summary>
     /// <param name="top">How many.</param>
-    Task<IReadOnlyList<KeyCount>> GetTop(int top);
+    /// <param name="endAtMost">The latest window end to consider: the horizon every shard of the aggregation has finished.</param>
+    Task<IReadOnlyList<KeyCount>> GetTop(int top, long endAtMost);
 }

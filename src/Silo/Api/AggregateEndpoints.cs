@@ -71,7 +71,13 @@ internal static class AggregateEndpoints
         var shards = definition.Group == GroupKind.Entity
             ? Enumerable.Range(0, InputPartitions(providers, kafka)).Select(p => (Shard: $"p{p}", Partition: p))
             : Enumerable.Range(0, book.Shards).Select(s => (Shard: $"s{s}", Partition: s % InputPartitions(providers, kafka)));
-        var answers = await Task.WhenAll(shards.Select(s => WithPartition(s.Partition, () => grains.GetGrain<IAggregatorGrain>($"{name}/{s.Shard}").GetTop(count)))).ConfigureAwait(false);
+        // Two steps: where every shard that has a watermark and is not idle has finished, then each shard's top keys of
+        // its latest window ending there; so the window is one that every shard has closed, not the newest of one alone.
+        var shardList = shards.ToList();
+        var horizons = await Task.WhenAll(shardList.Select(s => WithPartition(s.Partition, () => grains.GetGrain<IAggregatorGrain>($"{name}/{s.Shard}").GetFinalHorizon()))).ConfigureAwait(false);
+        var known = horizons.Where(h => h != long.MinValue).ToList();
+        var horizon = known.Count == 0 ? long.MaxValue : known.Min();
+        var answers = await Task.WhenAll(shardList.Select(s => WithPartition(s.Partition, () => grains.GetGrain<IAggregatorGrain>($"{name}/{s.Shard}").GetTop(count, horizon)))).ConfigureAwait(false);
         var all = answers.SelectMany(a => a).ToList();
         var latest = all.Count == 0 ? (DateTimeOffset?)null : all.Max(k => k.WindowEnd);
         var keys = all.Where(k => k.WindowEnd == latest).OrderByDescending(k => k.Count).ThenBy(k => k.Key, StringComparer.Ordinal).Take(count)

@@ -266,6 +266,40 @@ public sealed class SessionAndGlobalTests
     }
 
     [Fact]
+    public void Top_keys_come_from_the_latest_window_every_shard_has_finished()
+    {
+        // Two shards of one re-keyed aggregation: shard A has finished [10, 20) already, shard B only [0, 10). The top
+        // keys are those of [0, 10) (final everywhere), not those of [10, 20) in A alone.
+        var definition = new AggregationDefinition("pages", new HashSet<string>(), GroupKind.Attribute, "page", WindowSpec.Tumbling(TimeSpan.FromSeconds(10)), 0, 3_600_000);
+        AggregationState Shard(params (string Key, double Seconds)[] clicks)
+        {
+            var state = new AggregationState();
+            var partials = clicks.GroupBy(c => (c.Key, Start: T0 + (long)Math.Floor(c.Seconds / 10) * 10_000)).Select(g =>
+            {
+                var aggregate = new WindowAggregate();
+                foreach (var click in g)
+                {
+                    aggregate.Add(Click("u", click.Seconds, "view"));
+                }
+
+                return new WindowPartial(g.Key.Key, g.Key.Start, aggregate);
+            }).ToList();
+            var watermark = T0 + (long)(clicks.Max(c => c.Seconds) * 1000);
+            state.Merge(definition, new AggregationBatch(0, watermark, 0, 1, partials, []), nowMs: 0, idleMs: 10_000, []);
+            return state;
+        }
+
+        var a = Shard(("/a", 1), ("/a", 2), ("/x", 15), ("/x", 16), ("/x", 17), ("/late", 25));
+        var b = Shard(("/b", 1), ("/b", 2), ("/b", 3), ("/y", 11));
+        var horizon = Math.Min(a.FinalHorizon(definition, 0, 10_000), b.FinalHorizon(definition, 0, 10_000));
+        Assert.Equal(T0 + 11_000, horizon);
+        Assert.Equal(long.MaxValue, a.FinalHorizon(definition, nowMs: 10_000, idleMs: 10_000)); // all idle: holds nothing back
+        var top = a.Top(definition, 10, horizon).Concat(b.Top(definition, 10, horizon)).ToList();
+        var latest = top.Max(k => k.WindowEnd);
+        Assert.Equal([("/b", 3L), ("/a", 2L)], top.Where(k => k.WindowEnd == latest).OrderByDescending(k => k.Count).Select(k => (k.Key, k.Count)));
+    }
+
+    [Fact]
     public void An_event_far_ahead_of_the_wall_clock_is_late_and_moves_no_watermark()
     {
         var definition = new AggregationDefinition("pay", new HashSet<string>(), GroupKind.Entity, null, WindowSpec.Tumbling(TimeSpan.FromSeconds(10)), 0, 3_600_000);
