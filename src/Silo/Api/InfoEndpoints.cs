@@ -36,7 +36,7 @@ internal static class InfoEndpoints
         IOptions<StreamGrainsOptions> options,
         CancellationToken cancellationToken)
     {
-        var partitions = (await ownership.CurrentAsync().ConfigureAwait(false))
+        var partitions = (await ownership.CurrentAsync(localWhenDirectoryFails: true).ConfigureAwait(false))
             .Select(p => new PartitionInfo(
                 p.Topic,
                 p.Partition,

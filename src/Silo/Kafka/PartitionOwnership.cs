@@ -11,15 +11,28 @@ namespace StreamGrains.Silo.Kafka;
 internal sealed class PartitionOwnership(IGrainFactory grains, KafkaAdapterFactoryRegistry providers)
 {
     /// <summary>Every partition of the platform's provider, with its status where a live silo reads it (null where none does).</summary>
-    public async Task<IReadOnlyList<(string Topic, int Partition, KafkaPartitionStatus? Status)>> CurrentAsync()
+    /// <param name="localWhenDirectoryFails">When the cluster's directory cannot answer (its silo just died), answer with
+    /// this silo's own partitions only, the others unknown, instead of throwing (for reports; deciders want the error).</param>
+    public async Task<IReadOnlyList<(string Topic, int Partition, KafkaPartitionStatus? Status)>> CurrentAsync(bool localWhenDirectoryFails = false)
     {
         if (providers.Get(StreamNames.Provider) is not { } provider)
         {
             return [];
         }
 
-        var known = (await grains.GetGrain<IKafkaPartitionDirectoryGrain>(StreamNames.Provider).GetPartitions().ConfigureAwait(false))
-            .ToDictionary(p => (p.Topic, p.Partition));
+        Dictionary<(string Topic, int Partition), KafkaPartitionStatus> known;
+        try
+        {
+            known = (await grains.GetGrain<IKafkaPartitionDirectoryGrain>(StreamNames.Provider).GetPartitions().ConfigureAwait(false))
+                .ToDictionary(p => (p.Topic, p.Partition));
+        }
+        catch (Exception ex) when (localWhenDirectoryFails && ex is OrleansException or TimeoutException)
+        {
+            // The directory lived on a silo that just died and has not come back elsewhere yet: answer with what this
+            // silo knows (its own partitions; the others unknown for a moment) rather than fail the caller.
+            known = [];
+        }
+
         foreach (var local in provider.Partitions)
         {
             if (local.Owner == provider.OwnerName)
