@@ -6,15 +6,13 @@ public sealed class AggregationBook
     /// <summary>Creates the book.</summary>
     /// <param name="definitions">The aggregations.</param>
     /// <param name="limits">The shared settings.</param>
-    /// <param name="shards">Shards of each re-keyed aggregation.</param>
-    public AggregationBook(IReadOnlyList<AggregationDefinition> definitions, AggregationLimits limits, int shards)
+    public AggregationBook(IReadOnlyList<AggregationDefinition> definitions, AggregationLimits limits)
     {
         ArgumentNullException.ThrowIfNull(definitions);
         ArgumentNullException.ThrowIfNull(limits);
-        ArgumentOutOfRangeException.ThrowIfLessThan(shards, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limits.Shards, 1);
         All = definitions;
         Limits = limits;
-        Shards = shards;
         ByName = definitions.ToDictionary(d => d.Name, StringComparer.Ordinal);
     }
 
@@ -27,6 +25,6 @@ public sealed class AggregationBook
     /// <summary>The shared settings.</summary>
     public AggregationLimits Limits { get; }
 
-    /// <summary>Shards of each re-keyed aggregation.</summary>
-    public int Shards { get; }
+    /// <summary>Shards of each re-keyed aggregation (<see cref="AggregationLimits.Shards"/>).</summary>
+    public int Shards => Limits.Shards;
 }

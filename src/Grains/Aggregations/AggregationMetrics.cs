@@ -14,8 +14,6 @@ public sealed class AggregationMetrics
 
     /// <summary>A partition this silo read no record of for this long is no longer reported (it moved, or is quiet).</summary>
     private static readonly long ReportedFor = (long)TimeSpan.FromMinutes(1).TotalMilliseconds;
-    private long _emittedTotal;
-    private long _lateTotal;
 
     /// <summary>Creates the instruments.</summary>
     /// <param name="meters">The meter factory.</param>
@@ -28,17 +26,10 @@ public sealed class AggregationMetrics
         meter.CreateObservableGauge("streamgrains.aggregations.watermark.lag", ObserveLag, "s", "How far each partition's watermark is behind the wall clock.");
     }
 
-    /// <summary>Windows and sessions emitted by this silo.</summary>
-    public long Emitted => Interlocked.Read(ref _emittedTotal);
-
-    /// <summary>Late events published by this silo.</summary>
-    public long Late => Interlocked.Read(ref _lateTotal);
-
     /// <summary>Counts a window or session emitted.</summary>
     /// <param name="aggregation">The aggregation.</param>
     public void WindowEmitted(string aggregation)
     {
-        Interlocked.Increment(ref _emittedTotal);
         _emitted.Add(1, new KeyValuePair<string, object?>("aggregation", aggregation));
     }
 
@@ -47,7 +38,6 @@ public sealed class AggregationMetrics
     /// <param name="reason">Why it is late.</param>
     public void LateEvent(string aggregation, LateReason reason)
     {
-        Interlocked.Increment(ref _lateTotal);
         _late.Add(1, new KeyValuePair<string, object?>("aggregation", aggregation), new KeyValuePair<string, object?>("reason", reason.ToString()));
     }
 

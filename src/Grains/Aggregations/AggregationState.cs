@@ -182,8 +182,9 @@ public sealed class AggregationState
         }
 
         var size = definition.Window.SizeMs;
+        var points = definition.Window.Kind == WindowKind.Sliding ? state.Open.Keys.ToArray() : [];
         var open = definition.Window.Kind == WindowKind.Sliding
-            ? SlidingStarts(state.Open.Keys.ToArray(), definition.Window, state.FinalEnd, long.MaxValue).Select(s => (StartMs: s, Aggregate: SlidingAggregate(state, state.Open.Keys.ToArray(), s, definition.Window), Final: false))
+            ? SlidingStarts(points, definition.Window, state.FinalEnd, long.MaxValue).Select(s => (StartMs: s, Aggregate: SlidingAggregate(state, points, s, definition.Window), Final: false))
             : state.Open.Select(o => (StartMs: o.Key, Aggregate: o.Value, Final: false));
         return state.Finals.Select(f => (f.StartMs, f.View))
             .Concat(open.Select(o => (o.StartMs, View: AggregationResult.View(o.StartMs, o.StartMs + size, o.Aggregate, o.Final))))

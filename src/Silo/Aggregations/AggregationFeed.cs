@@ -17,8 +17,7 @@ namespace StreamGrains.Silo.Aggregations;
 internal sealed partial class AggregationFeed(
     AggregationBook book,
     KafkaEnvironment kafka,
-    KafkaAdapterFactoryRegistry providers,
-    IGrainFactory grains,
+    AggregatorRouting routing,
     KafkaAggregationOutput output,
     StreamGrains.Profiles.ProfileCheckpoints checkpoints,
     AggregationMetrics metrics,
@@ -36,7 +35,7 @@ internal sealed partial class AggregationFeed(
         }
 
         var number = partition.Partition.Value;
-        var reading = _partitions.GetOrAdd(number, p => new PartitionReading(new PartitionPreAggregator(p, book.All, book.Limits, book.Shards, InputPartitions())));
+        var reading = _partitions.GetOrAdd(number, p => new PartitionReading(new PartitionPreAggregator(p, book.All, book.Limits, book.Shards, routing.InputPartitions)));
         var reader = reading.Reader;
         if (records[0].Offset != reading.ExpectedNext)
         {
@@ -138,29 +137,13 @@ internal sealed partial class AggregationFeed(
     {
         foreach (var (definition, shard) in reader.Shards())
         {
-            var key = $"{definition.Name}/{shard}";
-            for (var attempt = 1; ; attempt++)
+            if (await CallWithRetriesAsync<long?>(definition.Name, shard, async grain => await grain.GetCoveredOffset(partition).ConfigureAwait(false), cancellationToken).ConfigureAwait(false) is { } covered)
             {
-                try
-                {
-                    RequestContext.Set(KafkaBatchContainer.PartitionKey, PlacementPartition(shard));
-                    reader.Covered(definition.Name, shard, await grains.GetGrain<IAggregatorGrain>(key).GetCoveredOffset(partition).ConfigureAwait(false));
-                    break;
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException && attempt < Attempts)
-                {
-                    LogRetry(logger, key, attempt, ex.Message);
-                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    LogCoverageUnknown(logger, key, partition, ex);
-                    break;
-                }
-                finally
-                {
-                    RequestContext.Remove(KafkaBatchContainer.PartitionKey);
-                }
+                reader.Covered(definition.Name, shard, covered);
+            }
+            else
+            {
+                LogCoverageUnknown(logger, $"{definition.Name}/{shard}", partition);
             }
         }
     }
@@ -168,49 +151,47 @@ internal sealed partial class AggregationFeed(
     /// <summary>One shard's batch; a failing call is tried again, then given up on (logged: the windows miss it).</summary>
     private async Task<AggregationReply?> MergeAsync(ShardBatch batch, CancellationToken cancellationToken)
     {
-        var grain = grains.GetGrain<IAggregatorGrain>(batch.GrainKey);
+        var reply = await CallWithRetriesAsync(batch.Definition.Name, batch.Shard, grain => grain.Merge(batch.Batch), cancellationToken).ConfigureAwait(false);
+        if (reply is null)
+        {
+            LogGivenUp(logger, batch.GrainKey, batch.Batch.Partition, batch.Batch.NextOffset);
+        }
+
+        return reply;
+    }
+
+    /// <summary>Calls a shard, trying again twice after a failure; null when it kept failing (the failures are logged).</summary>
+    private async Task<T?> CallWithRetriesAsync<T>(string aggregation, string shard, Func<IAggregatorGrain, Task<T>> call, CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                // Placement: an entity shard next to its partition's reader, a re-keyed shard spread like the partitions.
-                RequestContext.Set(KafkaBatchContainer.PartitionKey, PlacementPartition(batch.Shard));
-                return await grain.Merge(batch.Batch).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException && attempt < Attempts)
-            {
-                LogRetry(logger, batch.GrainKey, attempt, ex.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken).ConfigureAwait(false);
+                return await routing.CallAsync(aggregation, shard, call).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                LogGivenUp(logger, batch.GrainKey, batch.Batch.Partition, batch.Batch.NextOffset, ex);
-                return null;
-            }
-            finally
-            {
-                RequestContext.Remove(KafkaBatchContainer.PartitionKey);
+                LogRetry(logger, $"{aggregation}/{shard}", attempt, ex.Message);
+                if (attempt >= Attempts)
+                {
+                    return default;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
     private static string CheckpointKey(string grainKey) => "aggregator:" + grainKey;
 
-    private int InputPartitions() =>
-        providers.Get(StreamNames.Provider)?.TopicPartitions.GetValueOrDefault(kafka.InputTopic) is > 0 and var count ? count : Math.Max(1, kafka.Partitions);
-
-    /// <summary>The partition a shard is placed by: its own for an entity shard (<c>p3</c>), else its number modulo the partitions.</summary>
-    public int PlacementPartition(string shard) =>
-        int.Parse(shard.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture) % InputPartitions();
-
     [LoggerMessage(Level = LogLevel.Error, Message = "Aggregator {Shard}: what it took of partition {Partition} could not be asked; records it has may count twice")]
-    private static partial void LogCoverageUnknown(ILogger logger, string shard, int partition, Exception exception);
+    private static partial void LogCoverageUnknown(ILogger logger, string shard, int partition);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Aggregator {Shard}: a batch failed (attempt {Attempt}): {Reason}; trying again")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Aggregator {Shard}: a call failed (attempt {Attempt} of 3): {Reason}")]
     private static partial void LogRetry(ILogger logger, string shard, int attempt, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Aggregator {Shard}: a batch of partition {Partition} up to offset {NextOffset} could not be merged; its windows miss those events")]
-    private static partial void LogGivenUp(ILogger logger, string shard, int partition, long nextOffset, Exception exception);
+    private static partial void LogGivenUp(ILogger logger, string shard, int partition, long nextOffset);
 }
 
 /// <summary>A partition as the feed reads it: its pre-aggregator and the offset its next read should start at.</summary>

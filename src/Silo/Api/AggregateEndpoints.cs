@@ -1,8 +1,6 @@
 using System.Globalization;
 using StreamGrains.Aggregations;
-using StreamGrains.Events;
-using StreamGrains.Kafka.Providers;
-using StreamGrains.Silo.Kafka;
+using StreamGrains.Silo.Aggregations;
 
 namespace StreamGrains.Silo.Api;
 
@@ -29,7 +27,7 @@ internal static class AggregateEndpoints
         return endpoints;
     }
 
-    private static async Task<IResult> GetWindowsAsync(string name, string key, string? from, string? to, AggregationBook book, IGrainFactory grains, KafkaAdapterFactoryRegistry providers, KafkaEnvironment kafka)
+    private static async Task<IResult> GetWindowsAsync(string name, string key, string? from, string? to, AggregationBook book, AggregatorRouting routing)
     {
         if (!book.ByName.TryGetValue(name, out var definition) || definition.Window.Kind == WindowKind.Session)
         {
@@ -49,13 +47,13 @@ internal static class AggregateEndpoints
             return Results.ValidationProblem(errors, title: "Invalid query");
         }
 
-        var windows = await Shard(definition, key, book, grains, providers, kafka, out var partition).GetWindowsCalled(key, fromMs, toMs, partition).ConfigureAwait(false);
+        var windows = await routing.CallAsync(name, routing.ShardOf(definition, key), shard => shard.GetWindows(key, fromMs, toMs)).ConfigureAwait(false);
         return windows is null
             ? Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown key", detail: $"Aggregation '{name}' holds no window of key '{key}'.")
             : Results.Ok(new WindowsResponse(name, key, windows));
     }
 
-    private static async Task<IResult> GetTopAsync(string name, int? top, AggregationBook book, IGrainFactory grains, KafkaAdapterFactoryRegistry providers, KafkaEnvironment kafka)
+    private static async Task<IResult> GetTopAsync(string name, int? top, AggregationBook book, AggregatorRouting routing)
     {
         if (!book.ByName.TryGetValue(name, out var definition) || definition.Window.Kind == WindowKind.Session)
         {
@@ -68,16 +66,13 @@ internal static class AggregateEndpoints
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["top"] = [$"top must be 1 to {MaxTop}."] }, title: "Invalid query");
         }
 
-        var shards = definition.Group == GroupKind.Entity
-            ? Enumerable.Range(0, InputPartitions(providers, kafka)).Select(p => (Shard: $"p{p}", Partition: p))
-            : Enumerable.Range(0, book.Shards).Select(s => (Shard: $"s{s}", Partition: s % InputPartitions(providers, kafka)));
         // Two steps: where every shard that has a watermark and is not idle has finished, then each shard's top keys of
         // its latest window ending there; so the window is one that every shard has closed, not the newest of one alone.
-        var shardList = shards.ToList();
-        var horizons = await Task.WhenAll(shardList.Select(s => WithPartition(s.Partition, () => grains.GetGrain<IAggregatorGrain>($"{name}/{s.Shard}").GetFinalHorizon()))).ConfigureAwait(false);
+        var shards = routing.ShardsOf(definition).ToList();
+        var horizons = await Task.WhenAll(shards.Select(s => routing.CallAsync(name, s, shard => shard.GetFinalHorizon()))).ConfigureAwait(false);
         var known = horizons.Where(h => h != long.MinValue).ToList();
         var horizon = known.Count == 0 ? long.MaxValue : known.Min();
-        var answers = await Task.WhenAll(shardList.Select(s => WithPartition(s.Partition, () => grains.GetGrain<IAggregatorGrain>($"{name}/{s.Shard}").GetTop(count, horizon)))).ConfigureAwait(false);
+        var answers = await Task.WhenAll(shards.Select(s => routing.CallAsync(name, s, shard => shard.GetTop(count, horizon)))).ConfigureAwait(false);
         var all = answers.SelectMany(a => a).ToList();
         var latest = all.Count == 0 ? (DateTimeOffset?)null : all.Max(k => k.WindowEnd);
         var keys = all.Where(k => k.WindowEnd == latest).OrderByDescending(k => k.Count).ThenBy(k => k.Key, StringComparer.Ordinal).Take(count)
@@ -86,7 +81,7 @@ internal static class AggregateEndpoints
         return Results.Ok(new TopResponse(name, start, latest, keys));
     }
 
-    private static async Task<IResult> GetSessionsAsync(string name, string key, AggregationBook book, IGrainFactory grains, KafkaAdapterFactoryRegistry providers, KafkaEnvironment kafka)
+    private static async Task<IResult> GetSessionsAsync(string name, string key, AggregationBook book, AggregatorRouting routing)
     {
         if (!book.ByName.TryGetValue(name, out var definition) || definition.Window.Kind != WindowKind.Session)
         {
@@ -98,47 +93,10 @@ internal static class AggregateEndpoints
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["key"] = [keyError.Replace("entity", "key", StringComparison.Ordinal)] }, title: "Invalid query");
         }
 
-        var grain = Shard(definition, key, book, grains, providers, kafka, out var partition);
-        var sessions = await WithPartition(partition, () => grain.GetSessions(key)).ConfigureAwait(false);
+        var sessions = await routing.CallAsync(name, routing.ShardOf(definition, key), shard => shard.GetSessions(key)).ConfigureAwait(false);
         return sessions is null
             ? Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown key", detail: $"Aggregation '{name}' holds no session of key '{key}'.")
             : Results.Ok(new SessionsResponse(name, key, sessions));
-    }
-
-    private static Task<IReadOnlyList<AggregateWindow>?> GetWindowsCalled(this IAggregatorGrain grain, string key, long fromMs, long toMs, int partition) =>
-        WithPartition(partition, () => grain.GetWindows(key, fromMs, toMs));
-
-    /// <summary>The shard holding <paramref name="key"/>: grouped by entity, the shard of the key's partition (murmur2, as producers key it).</summary>
-    private static IAggregatorGrain Shard(AggregationDefinition definition, string key, AggregationBook book, IGrainFactory grains, KafkaAdapterFactoryRegistry providers, KafkaEnvironment kafka, out int partition)
-    {
-        var partitions = InputPartitions(providers, kafka);
-        partition = definition.Group == GroupKind.Entity && providers.Get(StreamNames.Provider) is { } provider
-            ? provider.PartitionOfStream(Orleans.Runtime.StreamId.Create(StreamNames.Events, key)).Partition
-            : 0;
-        var shard = PartitionPreAggregator.ShardOf(definition, key, partition, book.Shards);
-        if (definition.Group != GroupKind.Entity)
-        {
-            partition = int.Parse(shard.AsSpan(1), CultureInfo.InvariantCulture) % partitions;
-        }
-
-        return grains.GetGrain<IAggregatorGrain>($"{definition.Name}/{shard}");
-    }
-
-    private static int InputPartitions(KafkaAdapterFactoryRegistry providers, KafkaEnvironment kafka) =>
-        providers.Get(StreamNames.Provider)?.TopicPartitions.GetValueOrDefault(kafka.InputTopic) is > 0 and var count ? count : Math.Max(1, kafka.Partitions);
-
-    /// <summary>Calls with the partition that places the shard's grain in the request context (as the feed does).</summary>
-    private static async Task<T> WithPartition<T>(int partition, Func<Task<T>> call)
-    {
-        RequestContext.Set(KafkaBatchContainer.PartitionKey, partition);
-        try
-        {
-            return await call().ConfigureAwait(false);
-        }
-        finally
-        {
-            RequestContext.Remove(KafkaBatchContainer.PartitionKey);
-        }
     }
 
     private static long Time(string? value, string name, long fallback, Dictionary<string, string[]> errors)

@@ -264,7 +264,7 @@ internal static class StreamGrainsSilo
             throw new ConfigurationException(errors);
         }
 
-        builder.Services.AddSingleton(new AggregationBook(definitions, limits, limits.Shards));
+        builder.Services.AddSingleton(new AggregationBook(definitions, limits));
         builder.Services.AddSingleton<AggregationMetrics>();
         if (tables)
         {
@@ -274,6 +274,7 @@ internal static class StreamGrainsSilo
 
         builder.Services.AddSingleton<KafkaAggregationOutput>();
         builder.Services.AddSingleton<IAggregationOutput>(sp => sp.GetRequiredService<KafkaAggregationOutput>());
+        builder.Services.AddSingleton<AggregatorRouting>();
         builder.Services.AddSingleton<AggregationFeed>();
         builder.Services.AddSingleton<IKafkaReadObserver>(sp => sp.GetRequiredService<AggregationFeed>());
     }
