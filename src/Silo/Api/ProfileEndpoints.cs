@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
 using StreamGrains.Profiles;
 
 namespace StreamGrains.Silo.Api;
@@ -14,11 +15,16 @@ internal static class ProfileEndpoints
         return endpoints;
     }
 
-    private static async Task<IResult> GetProfileAsync(string entity, IGrainFactory grains)
+    private static async Task<IResult> GetProfileAsync(string entity, IGrainFactory grains, IOptions<ProfileOptions> options)
     {
         if (ApiValues.EntityError(entity) is { } error)
         {
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["entity"] = [error] }, title: "Invalid entity");
+        }
+
+        if (!options.Value.Enabled)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Profiles are turned off", detail: "This silo keeps no profiles (StreamGrains:Profiles:Enabled is false).");
         }
 
         var profile = await grains.GetGrain<IProfileGrain>(entity).GetProfile().ConfigureAwait(false);

@@ -5,6 +5,7 @@ using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Streams;
 using StreamGrains.Events;
+using StreamGrains.Hosting;
 using StreamGrains.Kafka;
 using Microsoft.AspNetCore.Routing;
 using StreamGrains.Kafka.Checkpointing;
@@ -156,7 +157,12 @@ internal static class StreamGrainsSilo
     private static void AddProfiles(WebApplicationBuilder builder, StreamGrainsOptions options, KafkaEnvironment kafka, PostgresStorage? postgres, bool demo)
     {
         var ruleSettings = new Dictionary<string, RuleSettings>(options.Rules, StringComparer.OrdinalIgnoreCase);
-        if (demo)
+        if (!options.Profiles.Enabled && ruleSettings.Count > 0)
+        {
+            throw new ConfigurationException([$"{StreamGrainsOptions.SectionName}:Rules: rules decide in profiles, which {StreamGrainsOptions.SectionName}:Profiles:Enabled false turns off (rules configured: {string.Join(", ", ruleSettings.Keys)})."]);
+        }
+
+        if (demo && options.Profiles.Enabled)
         {
             foreach (var (name, rule) in DemoRules.All)
             {
@@ -409,6 +415,11 @@ internal static class StreamGrainsSilo
                 kafka.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
             }
         });
+        if (!options.Profiles.Enabled)
+        {
+            silo.WithoutProfiles(); // no implicit subscription to the events, so no grain per entity
+        }
+
         silo.AddActivityPropagation(); // grain calls continue the trace of the Kafka record that caused them
         silo.Services.AddPlacementDirector<PartitionLocalPlacement, PartitionLocalPlacementDirector>();
         silo.Configure<GrainCollectionOptions>(collection =>
