@@ -35,7 +35,7 @@ internal sealed partial class KafkaAggregationOutput : IAggregationOutput, IDisp
     public KafkaAggregationOutput(KafkaEnvironment kafka, ILogger<KafkaAggregationOutput> logger, StreamGrains.Storage.Aggregations.AggregateTables? tables = null)
     {
         _tables = tables;
-        var config = kafka.ProducerConfig("streamgrains-aggregations");
+        var config = KafkaOutputs.ProducerConfig(kafka, "streamgrains-aggregations");
         config.LingerMs = 2;
         _producer = new ProducerBuilder<byte[]?, byte[]?>(config).Build();
         _aggregatesTopic = kafka.AggregatesTopic;
@@ -94,20 +94,7 @@ internal sealed partial class KafkaAggregationOutput : IAggregationOutput, IDisp
         _producer.Dispose();
     }
 
-    private void Produce(string topic, Message<byte[]?, byte[]?> message)
-    {
-        try
-        {
-            _producer.Produce(topic, message, _onDelivery);
-        }
-        catch (ProduceException<byte[]?, byte[]?> ex)
-        {
-            if (Interlocked.Increment(ref _failed) is var failed && (failed & (failed - 1)) == 0)
-            {
-                LogDeliveryFailed(_logger, topic, failed, ex.Error.Reason);
-            }
-        }
-    }
+    private void Produce(string topic, Message<byte[]?, byte[]?> message) => KafkaOutputs.Produce(_producer, topic, message, _onDelivery);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "An aggregation output to {Topic} could not be published ({Failures} so far): {Reason}")]
     private static partial void LogDeliveryFailed(ILogger logger, string topic, long failures, string reason);

@@ -34,7 +34,7 @@ internal sealed partial class KafkaProfileOutput : IProfileOutput, IDisposable
     public KafkaProfileOutput(KafkaEnvironment kafka, DecisionLedger ledger, ILogger<KafkaProfileOutput> logger)
     {
         _ledger = ledger;
-        var config = kafka.ProducerConfig("streamgrains-decisions");
+        var config = KafkaOutputs.ProducerConfig(kafka, "streamgrains-decisions");
         config.LingerMs = 1;
         _producer = new ProducerBuilder<string, byte[]>(config)
             .SetLogHandler((_, message) => LogKafka(logger, message.Level.ToString(), message.Message))
@@ -129,18 +129,8 @@ internal sealed partial class KafkaProfileOutput : IProfileOutput, IDisposable
         _producer.Dispose();
     }
 
-    private void Produce(string topic, string key, byte[] value, Headers? headers)
-    {
-        try
-        {
-            _producer.Produce(topic, new Message<string, byte[]> { Key = key, Value = value, Headers = headers }, _onDelivery);
-        }
-        catch (ProduceException<string, byte[]> ex)
-        {
-            // The local queue is full (Kafka away for long): count it, as a failed delivery.
-            _onDelivery(new DeliveryReport<string, byte[]> { Error = ex.Error, Topic = topic });
-        }
-    }
+    private void Produce(string topic, string key, byte[] value, Headers? headers) =>
+        KafkaOutputs.Produce(_producer, topic, new Message<string, byte[]> { Key = key, Value = value, Headers = headers }, _onDelivery);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka did not take a record for '{Topic}' ({Failed} so far): {Reason}")]
     private static partial void LogDeliveryFailed(ILogger logger, string topic, long failed, string reason);
