@@ -64,6 +64,11 @@ if (args.Contains("--archive"))
     return await ArchiveBenchmark.RunAsync(args);
 }
 
+if (args.Contains("--aggregations"))
+{
+    return await AggregationBenchmark.RunAsync(args);
+}
+
 if (args.Contains("--decisions"))
 {
     return await DecisionBenchmark.RunAsync(args);

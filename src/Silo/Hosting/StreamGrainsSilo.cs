@@ -43,7 +43,9 @@ internal static class StreamGrainsSilo
         public IReadOnlyList<string> Errors { get; } = errors;
     }
 
-    public static WebApplication Build(string[] args)
+    /// <param name="args">The command line.</param>
+    /// <param name="configureSilo">More silo configuration, after the platform's: for hosts that embed the silo (benchmarks).</param>
+    public static WebApplication Build(string[] args, Action<ISiloBuilder>? configureSilo = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.Configuration.AddCommandLine(args, CommandLineSwitches.Mappings);
@@ -119,7 +121,11 @@ internal static class StreamGrainsSilo
         var demo = options.Demo.Enabled ?? kafka.IsEmbedded;
         AddProfiles(builder, options, kafka, postgres, demo);
         AddAggregations(builder, options, postgres is not null, demo);
-        builder.UseOrleans(silo => ConfigureSilo(silo, options, kafka));
+        builder.UseOrleans(silo =>
+        {
+            ConfigureSilo(silo, options, kafka);
+            configureSilo?.Invoke(silo);
+        });
 
         if (demo)
         {
