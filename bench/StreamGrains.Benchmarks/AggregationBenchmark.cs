@@ -43,7 +43,7 @@ namespace StreamGrains.Benchmarks;
 ///    output topic in this process (the same for both);
 ///  - <b>backlog</b>: the events are written first; the clock starts at the engine's first read (raw: its first record;
 ///    Streamiz: its first timestamp extraction; StreamGrains: the provider's first read) and stops at the last final window.
-///   dotnet run -c Release --project bench/StreamGrains.Benchmarks -- --aggregations [--records N] [--entities K] [--partitions P] [--rounds R] [--mode live|backlog|both] [--streamiz-threads T] [--fetch-wait-ms W] [--engines raw,streamiz,streamgrains] [--rate EVENTS_PER_S] [--profiles]
+///   dotnet run -c Release --project bench/StreamGrains.Benchmarks -- --aggregations [--records N] [--entities K] [--partitions P] [--rounds R] [--mode live|backlog|both] [--streamiz-threads T] [--fetch-wait-ms W] [--engines raw,streamiz,streamgrains] [--rate EVENTS_PER_S] [--profiles] [--alloc-types]
 /// </summary>
 internal static class AggregationBenchmark
 {
@@ -61,6 +61,9 @@ internal static class AggregationBenchmark
         var fetchWaitMs = int.Parse(ClusterBenchmark.Value(args, "--fetch-wait-ms", "5"), CultureInfo.InvariantCulture);
         var modeArg = ClusterBenchmark.Value(args, "--mode", "both");
         Engine.Rate = int.Parse(ClusterBenchmark.Value(args, "--rate", "0"), CultureInfo.InvariantCulture);
+        // --alloc-types: which types the live runs allocate, by the runtime's allocation ticks (one engine at a time).
+        using var sampler = args.Contains("--alloc-types") ? new AllocationTypes() : null;
+        Engine.Sampler = sampler;
         var modes = modeArg == "both" ? new[] { true, false } : new[] { modeArg == "live" };
 
         var workload = Workload.Create(records, entities, partitions);
@@ -91,6 +94,11 @@ internal static class AggregationBenchmark
                     }
                 }
             }
+        }
+
+        foreach (var (type, bytes) in sampler?.Top(30) ?? [])
+        {
+            Console.WriteLine($"#   allocated, sampled: {bytes,14:N0} bytes  {type}");
         }
 
         Console.WriteLine();
@@ -265,6 +273,9 @@ internal static class AggregationBenchmark
         /// <summary>Live runs: events produced per second (0: as fast as the producer goes).</summary>
         public static int Rate { get; set; }
 
+        /// <summary>Samples the types allocated from the first event produced to the last final window (live runs).</summary>
+        public static AllocationTypes? Sampler { get; set; }
+
         public abstract string Name { get; }
 
         /// <summary>Its name for <c>--engines</c>.</summary>
@@ -294,6 +305,11 @@ internal static class AggregationBenchmark
             // the output reader's share is the same for every engine.
             _cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
             _allocatedAtStart = GC.GetTotalAllocatedBytes();
+            if (Sampler is not null)
+            {
+                Sampler.Enabled = true;
+            }
+
             var producedAt = new long[workload.Events.Count];
             using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
             {
@@ -327,7 +343,17 @@ internal static class AggregationBenchmark
         }
 
         /// <summary>Live: events/s from the first event produced to the last final window; each window's latency.</summary>
-        protected Result Measure(long[] producedAt, FinalWindows finals) => new(
+        protected Result Measure(long[] producedAt, FinalWindows finals)
+        {
+            if (Sampler is not null)
+            {
+                Sampler.Enabled = false;
+            }
+
+            return MeasureLive(producedAt, finals);
+        }
+
+        private Result MeasureLive(long[] producedAt, FinalWindows finals) => new(
             Workload.Events.Count / Stopwatch.GetElapsedTime(producedAt[0], finals.LastCompletedAt).TotalSeconds,
             finals.CompletedAt.OrderBy(w => w.Key).Select(w => Stopwatch.GetElapsedTime(producedAt[Workload.FinalAt[w.Key]], w.Value).TotalMilliseconds).ToList(),
             (Process.GetCurrentProcess().TotalProcessorTime - _cpuAtStart).TotalMicroseconds / Workload.Events.Count,
@@ -337,8 +363,15 @@ internal static class AggregationBenchmark
         private long _allocatedAtStart;
 
         /// <summary>Backlog: events/s from the engine's first read to the last final window.</summary>
-        protected Result Measure(long firstRead, FinalWindows finals) =>
-            new(Workload.Events.Count / Stopwatch.GetElapsedTime(firstRead, finals.LastCompletedAt).TotalSeconds, []);
+        protected Result Measure(long firstRead, FinalWindows finals)
+        {
+            if (Sampler is not null)
+            {
+                Sampler.Enabled = false; // live runs only: a backlog's production is not the engine's
+            }
+
+            return new(Workload.Events.Count / Stopwatch.GetElapsedTime(firstRead, finals.LastCompletedAt).TotalSeconds, []);
+        }
 
         /// <summary>Reads an engine's output topic on a thread of its own, handing each record to <paramref name="report"/>.</summary>
         protected Task ReadOutput(string topic, FinalWindows finals, Action<ConsumeResult<string, byte[]>> report, CancellationToken cancellation) =>

@@ -34,6 +34,8 @@ public sealed class PartitionPreAggregator
     private readonly Dictionary<(string Aggregation, string Shard), long> _lastSent = [];
     private readonly Dictionary<(string Aggregation, string Shard), long> _covered = [];
     private readonly List<long> _starts = [];
+    private readonly string _entityShard;
+    private readonly string[] _keyedShards;
 
     /// <summary>Creates the pre-aggregator of one partition.</summary>
     /// <param name="partition">The partition.</param>
@@ -51,6 +53,8 @@ public sealed class PartitionPreAggregator
         _maxFutureSkewMs = (long)limits.MaxFutureSkew.TotalMilliseconds;
         _shards = shards;
         _inputPartitions = inputPartitions;
+        _entityShard = $"p{partition}";
+        _keyedShards = [.. Enumerable.Range(0, shards).Select(s => $"s{s}")];
     }
 
     /// <summary>The partition's watermark (<see cref="long.MinValue"/> before any valid event).</summary>
@@ -103,8 +107,9 @@ public sealed class PartitionPreAggregator
                 WatermarkMs = Math.Max(WatermarkMs, time);
             }
 
-            foreach (var definition in _definitions)
+            for (var d = 0; d < _definitions.Count; d++)
             {
+                var definition = _definitions[d];
                 if (!definition.Takes(evt) || definition.KeyOf(evt) is not { } key)
                 {
                     continue;
@@ -117,7 +122,7 @@ public sealed class PartitionPreAggregator
                 }
 
                 var local = definition.Group == GroupKind.Entity; // this partition's watermark is the key's
-                var shard = ShardOf(definition, key, _partition, _shards);
+                var shard = local ? _entityShard : _keyedShards[HyperLogLog.Hash(key) % (ulong)_shards]; // as ShardOf, without a string per record
                 if (records[i].Offset < _covered.GetValueOrDefault((definition.Name, shard)))
                 {
                     continue; // the shard took it already (before a rewind, or from the partition's previous reader)

@@ -15,7 +15,7 @@ public sealed class QuantileSketch
 
     [Id(0)] private readonly double _accuracy;
     [Id(1)] private readonly Dictionary<int, long> _positive = [];
-    [Id(2)] private readonly Dictionary<int, long> _negative = [];
+    [Id(2)] private Dictionary<int, long>? _negative; // most values are positive: made on the first negative one
     [Id(3)] private long _zero;
     [Id(4)] private long _count;
     [Id(5)] private double _min = double.PositiveInfinity;
@@ -39,7 +39,7 @@ public sealed class QuantileSketch
     public long Count => _count;
 
     /// <summary>Buckets in use (the sketch's size).</summary>
-    public int BucketCount => _positive.Count + _negative.Count + (_zero > 0 ? 1 : 0);
+    public int BucketCount => _positive.Count + (_negative?.Count ?? 0) + (_zero > 0 ? 1 : 0);
 
     private double Gamma => _gamma != 0 ? _gamma : _gamma = (1 + _accuracy) / (1 - _accuracy);
 
@@ -61,7 +61,7 @@ public sealed class QuantileSketch
         }
         else
         {
-            var store = value > 0 ? _positive : _negative;
+            var store = value > 0 ? _positive : (_negative ??= []);
             var index = IndexOf(Math.Abs(value));
             store[index] = store.GetValueOrDefault(index) + count;
         }
@@ -86,9 +86,13 @@ public sealed class QuantileSketch
             _positive[index] = _positive.GetValueOrDefault(index) + count;
         }
 
-        foreach (var (index, count) in other._negative)
+        if (other._negative is { Count: > 0 } theirs)
         {
-            _negative[index] = _negative.GetValueOrDefault(index) + count;
+            var mine = _negative ??= [];
+            foreach (var (index, count) in theirs)
+            {
+                mine[index] = mine.GetValueOrDefault(index) + count;
+            }
         }
 
         _zero += other._zero;
@@ -112,19 +116,11 @@ public sealed class QuantileSketch
         }
 
         var rank = (long)Math.Floor(q * (_count - 1));
-        double result;
         var seen = 0L;
-        if (_negative.Count > 0)
+        if (_negative is { Count: > 0 } negative &&
+            Walk(negative, descending: true, rank, ref seen) is { } negativeIndex)
         {
-            // Most negative first: highest index of the mirrored store first.
-            foreach (var (index, count) in _negative.OrderByDescending(b => b.Key))
-            {
-                seen += count;
-                if (seen > rank)
-                {
-                    return Clamp(-ValueOf(index));
-                }
-            }
+            return Clamp(-ValueOf(negativeIndex)); // most negative first: the mirrored store from its highest index
         }
 
         seen += _zero;
@@ -133,18 +129,51 @@ public sealed class QuantileSketch
             return Clamp(0);
         }
 
-        result = _max;
-        foreach (var (index, count) in _positive.OrderBy(b => b.Key))
+        return Clamp(Walk(_positive, descending: false, rank, ref seen) is { } index ? ValueOf(index) : _max);
+    }
+
+    /// <summary>
+    /// Goes through a store's buckets in index order, adding their counts to <paramref name="seen"/>, and returns the
+    /// index of the bucket where the count passes <paramref name="rank"/> (null if none does). Sorts a copy on the
+    /// stack (or a pooled array for large stores): a quantile query allocates nothing.
+    /// </summary>
+    private static int? Walk(Dictionary<int, long> store, bool descending, long rank, ref long seen)
+    {
+        var n = store.Count;
+        int[]? rentedIndexes = null;
+        long[]? rentedCounts = null;
+        var indexes = n <= 128 ? stackalloc int[n] : (rentedIndexes = System.Buffers.ArrayPool<int>.Shared.Rent(n)).AsSpan(0, n);
+        var counts = n <= 128 ? stackalloc long[n] : (rentedCounts = System.Buffers.ArrayPool<long>.Shared.Rent(n)).AsSpan(0, n);
+        try
         {
-            seen += count;
-            if (seen > rank)
+            var i = 0;
+            foreach (var (index, count) in store)
             {
-                result = ValueOf(index);
-                break;
+                indexes[i] = index;
+                counts[i++] = count;
+            }
+
+            indexes.Sort(counts);
+            for (var k = 0; k < n; k++)
+            {
+                var at = descending ? n - 1 - k : k;
+                seen += counts[at];
+                if (seen > rank)
+                {
+                    return indexes[at];
+                }
+            }
+
+            return null;
+        }
+        finally
+        {
+            if (rentedIndexes is not null)
+            {
+                System.Buffers.ArrayPool<int>.Shared.Return(rentedIndexes);
+                System.Buffers.ArrayPool<long>.Shared.Return(rentedCounts!);
             }
         }
-
-        return Clamp(result);
     }
 
     private double Clamp(double value) => Math.Min(_max, Math.Max(_min, value));

@@ -103,30 +103,34 @@ internal sealed partial class KafkaAggregationOutput : IAggregationOutput, IDisp
 /// <summary>The JSON of the <c>aggregates</c> and <c>sessions</c> records.</summary>
 internal static class AggregationJson
 {
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
+
     /// <summary><c>{"aggregation", "key", "windowStart", "windowEnd", "count", "sum", "min", "max", "avg", "distinctEntities", "p50", "p95", "p99", "final"}</c>.</summary>
     public static byte[] Window(string aggregation, string key, AggregateWindow window)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("aggregation", aggregation);
-            writer.WriteString("key", key);
-            writer.WriteString("windowStart", window.Start);
-            writer.WriteString("windowEnd", window.End);
-            writer.WriteNumber("count", window.Count);
-            Number(writer, "sum", window.Sum);
-            Number(writer, "min", window.Min);
-            Number(writer, "max", window.Max);
-            Number(writer, "avg", window.Avg);
-            writer.WriteNumber("distinctEntities", window.DistinctEntities);
-            Number(writer, "p50", window.P50);
-            Number(writer, "p95", window.P95);
-            Number(writer, "p99", window.P99);
-            writer.WriteBoolean("final", window.Final);
-            writer.WriteEndObject();
-        }
-
+        // One buffer and writer per thread, reset for each window: a burst of final windows allocates only their bytes.
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(512);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        writer.WriteStartObject();
+        writer.WriteString("aggregation", aggregation);
+        writer.WriteString("key", key);
+        writer.WriteString("windowStart", window.Start);
+        writer.WriteString("windowEnd", window.End);
+        writer.WriteNumber("count", window.Count);
+        Number(writer, "sum", window.Sum);
+        Number(writer, "min", window.Min);
+        Number(writer, "max", window.Max);
+        Number(writer, "avg", window.Avg);
+        writer.WriteNumber("distinctEntities", window.DistinctEntities);
+        Number(writer, "p50", window.P50);
+        Number(writer, "p95", window.P95);
+        Number(writer, "p99", window.P99);
+        writer.WriteBoolean("final", window.Final);
+        writer.WriteEndObject();
+        writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
 
