@@ -24,7 +24,6 @@ internal sealed partial class AggregationFeed(
     TimeProvider time,
     ILogger<AggregationFeed> logger) : IKafkaReadObserver
 {
-    private const int Attempts = 3;
     private readonly ConcurrentDictionary<int, PartitionReading> _partitions = new();
 
     public async ValueTask OnReadAsync(TopicPartition partition, IReadOnlyList<KafkaObservedRecord> records, CancellationToken cancellationToken)
@@ -57,7 +56,7 @@ internal sealed partial class AggregationFeed(
 
         var read = reader.Read(events, time.GetUtcNow().ToUnixTimeMilliseconds());
         metrics.Watermark(number, reader.WatermarkMs);
-        var replies = new Task<AggregationReply?>[read.Batches.Count];
+        var replies = new Task<AggregationReply>[read.Batches.Count];
         for (var i = 0; i < read.Batches.Count; i++)
         {
             var batch = read.Batches[i];
@@ -73,23 +72,21 @@ internal sealed partial class AggregationFeed(
         await Task.WhenAll(replies).ConfigureAwait(false);
         for (var i = 0; i < read.Batches.Count; i++)
         {
-            if (replies[i].Result is { } stored)
+            // Stored up to StoredOffset: what lies before it may be committed; what lies after waits for a write.
+            var stored = replies[i].Result;
+            var key = CheckpointKey(read.Batches[i].GrainKey);
+            if (stored.StoredOffset >= read.Batches[i].Batch.NextOffset)
             {
-                // Stored up to StoredOffset: what lies before it may be committed; what lies after waits for a write.
-                var key = CheckpointKey(read.Batches[i].GrainKey);
-                if (stored.StoredOffset >= read.Batches[i].Batch.NextOffset)
-                {
-                    checkpoints.Durable(number, key);
-                }
-                else
-                {
-                    checkpoints.StoredUpTo(number, key, stored.StoredOffset);
-                }
+                checkpoints.Durable(number, key);
+            }
+            else
+            {
+                checkpoints.StoredUpTo(number, key, stored.StoredOffset);
             }
         }
 
         // A read the shards had covered already (after a rewind) was published as late then: not again.
-        var replayed = read.Batches.Select((b, i) => (b.Definition.Name, Replayed: replies[i].Result?.Replayed == true))
+        var replayed = read.Batches.Select((b, i) => (b.Definition.Name, Replayed: replies[i].Result.Replayed))
             .GroupBy(b => b.Name)
             .Where(g => g.All(b => b.Replayed))
             .Select(g => g.Key)
@@ -102,11 +99,7 @@ internal sealed partial class AggregationFeed(
 
         for (var i = 0; i < read.Batches.Count; i++)
         {
-            if (replies[i].Result is not { } reply)
-            {
-                continue;
-            }
-
+            var reply = replies[i].Result;
             var batch = read.Batches[i];
             foreach (var index in reply.LateWindows)
             {
@@ -137,31 +130,20 @@ internal sealed partial class AggregationFeed(
     {
         foreach (var (definition, shard) in reader.Shards())
         {
-            if (await CallWithRetriesAsync<long?>(definition.Name, shard, async grain => await grain.GetCoveredOffset(partition).ConfigureAwait(false), cancellationToken).ConfigureAwait(false) is { } covered)
-            {
-                reader.Covered(definition.Name, shard, covered);
-            }
-            else
-            {
-                LogCoverageUnknown(logger, $"{definition.Name}/{shard}", partition);
-            }
+            var covered = await CallUntilAnsweredAsync(definition.Name, shard, async grain => await grain.GetCoveredOffset(partition).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            reader.Covered(definition.Name, shard, covered);
         }
     }
 
-    /// <summary>One shard's batch; a failing call is tried again, then given up on (logged: the windows miss it).</summary>
-    private async Task<AggregationReply?> MergeAsync(ShardBatch batch, CancellationToken cancellationToken)
-    {
-        var reply = await CallWithRetriesAsync(batch.Definition.Name, batch.Shard, grain => grain.Merge(batch.Batch), cancellationToken).ConfigureAwait(false);
-        if (reply is null)
-        {
-            LogGivenUp(logger, batch.GrainKey, batch.Batch.Partition, batch.Batch.NextOffset);
-        }
+    private Task<AggregationReply> MergeAsync(ShardBatch batch, CancellationToken cancellationToken) =>
+        CallUntilAnsweredAsync(batch.Definition.Name, batch.Shard, grain => grain.Merge(batch.Batch), cancellationToken);
 
-        return reply;
-    }
-
-    /// <summary>Calls a shard, trying again twice after a failure; null when it kept failing (the failures are logged).</summary>
-    private async Task<T?> CallWithRetriesAsync<T>(string aggregation, string shard, Func<IAggregatorGrain, Task<T>> call, CancellationToken cancellationToken)
+    /// <summary>
+    /// Calls a shard until it answers: a batch it never took would be missing from windows that then become final, so
+    /// reading this partition waits instead (its health shows it in the logs), trying again after 0.2 s, 0.4 s, ... up
+    /// to 5 s apart. Stopping (or losing the partition) cancels the wait; the read is then read again from its start.
+    /// </summary>
+    private async Task<T> CallUntilAnsweredAsync<T>(string aggregation, string shard, Func<IAggregatorGrain, Task<T>> call, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -171,27 +153,20 @@ internal sealed partial class AggregationFeed(
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                LogRetry(logger, $"{aggregation}/{shard}", attempt, ex.Message);
-                if (attempt >= Attempts)
+                if ((attempt & (attempt - 1)) == 0)
                 {
-                    return default;
+                    LogRetry(logger, $"{aggregation}/{shard}", attempt, ex.Message); // the 1st, 2nd, 4th, 8th... failure
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(200 * attempt, 5_000)), cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
     private static string CheckpointKey(string grainKey) => "aggregator:" + grainKey;
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Aggregator {Shard}: what it took of partition {Partition} could not be asked; records it has may count twice")]
-    private static partial void LogCoverageUnknown(ILogger logger, string shard, int partition);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Aggregator {Shard}: a call failed (attempt {Attempt} of 3): {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Aggregator {Shard}: a call failed ({Attempt} failures in a row); reading its partition waits and tries again: {Reason}")]
     private static partial void LogRetry(ILogger logger, string shard, int attempt, string reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Aggregator {Shard}: a batch of partition {Partition} up to offset {NextOffset} could not be merged; its windows miss those events")]
-    private static partial void LogGivenUp(ILogger logger, string shard, int partition, long nextOffset);
 }
 
 /// <summary>A partition as the feed reads it: its pre-aggregator and the offset its next read should start at.</summary>
