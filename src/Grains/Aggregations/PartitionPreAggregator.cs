@@ -34,6 +34,9 @@ public sealed class PartitionPreAggregator
     private readonly Dictionary<(string Aggregation, string Shard), long> _lastSent = [];
     private readonly Dictionary<(string Aggregation, string Shard), long> _covered = [];
     private readonly List<long> _starts = [];
+    private readonly Dictionary<(string Aggregation, string Shard), long> _sentWatermark = [];
+    private long _lastRecordsAtMs = long.MinValue;
+    private long _nextOffset;
     private readonly string _entityShard;
     private readonly string[] _keyedShards;
 
@@ -180,7 +183,13 @@ public sealed class PartitionPreAggregator
         foreach (var target in partials.Values)
         {
             batches.Add(target.ToBatch(_partition, WatermarkMs, nowMs, nextOffset, records, InputPartitionsOf(target.Definition)));
-            _lastSent[(target.Definition.Name, target.Shard)] = nowMs;
+            Sent(target.Definition, target.Shard, nowMs);
+        }
+
+        if (records.Count > 0)
+        {
+            _lastRecordsAtMs = nowMs;
+            _nextOffset = nextOffset;
         }
 
         // Watermark-only batches: the entity shard after every read that moved the watermark; every re-keyed shard now
@@ -189,9 +198,7 @@ public sealed class PartitionPreAggregator
         {
             foreach (var definition in _definitions)
             {
-                var shards = definition.Group == GroupKind.Entity
-                    ? [$"p{_partition}"]
-                    : Enumerable.Range(0, _shards).Select(s => $"s{s}");
+                var shards = definition.Group == GroupKind.Entity ? [_entityShard] : _keyedShards;
                 foreach (var shard in shards)
                 {
                     if (partials.ContainsKey((definition.Name, shard)) ||
@@ -201,12 +208,58 @@ public sealed class PartitionPreAggregator
                     }
 
                     batches.Add(new ShardBatch(definition, shard, new AggregationBatch(_partition, WatermarkMs, nowMs, nextOffset, [], [], InputPartitionsOf(definition)), [], []));
-                    _lastSent[(definition.Name, shard)] = nowMs;
+                    Sent(definition, shard, nowMs);
                 }
             }
         }
 
         return new PreAggregatedRead(batches, late);
+    }
+
+    /// <summary>
+    /// Watermark-only batches for the re-keyed shards that have not yet heard this partition's latest watermark (a read
+    /// sends them at most every <see cref="HeartbeatMs"/>, so the last advance before the traffic stops would otherwise
+    /// never reach them, and their windows would stay open): at most one per shard every <see cref="HeartbeatMs"/>. Call
+    /// it now and then between reads, never during one.
+    /// </summary>
+    /// <param name="nowMs">The wall clock.</param>
+    public IReadOnlyList<ShardBatch> Heartbeats(long nowMs)
+    {
+        var batches = new List<ShardBatch>();
+        if (WatermarkMs == long.MinValue)
+        {
+            return batches;
+        }
+
+        for (var d = 0; d < _definitions.Count; d++)
+        {
+            var definition = _definitions[d];
+            if (definition.Group == GroupKind.Entity)
+            {
+                continue; // told after every read that moved the watermark
+            }
+
+            foreach (var shard in _keyedShards)
+            {
+                if (_sentWatermark.GetValueOrDefault((definition.Name, shard), long.MinValue) >= WatermarkMs ||
+                    nowMs - _lastSent.GetValueOrDefault((definition.Name, shard), long.MinValue / 2) < HeartbeatMs)
+                {
+                    continue;
+                }
+
+                // The partition was last active when its last records were read: an idle partition stays idle.
+                batches.Add(new ShardBatch(definition, shard, new AggregationBatch(_partition, WatermarkMs, _lastRecordsAtMs, _nextOffset, [], [], InputPartitionsOf(definition)), [], []));
+                Sent(definition, shard, nowMs);
+            }
+        }
+
+        return batches;
+    }
+
+    private void Sent(AggregationDefinition definition, string shard, long nowMs)
+    {
+        _lastSent[(definition.Name, shard)] = nowMs;
+        _sentWatermark[(definition.Name, shard)] = WatermarkMs;
     }
 
     private int InputPartitionsOf(AggregationDefinition definition) => definition.Group == GroupKind.Entity ? 0 : _inputPartitions;

@@ -22,7 +22,7 @@ internal sealed partial class AggregationFeed(
     StreamGrains.Profiles.ProfileCheckpoints checkpoints,
     AggregationMetrics metrics,
     TimeProvider time,
-    ILogger<AggregationFeed> logger) : IKafkaReadObserver
+    ILogger<AggregationFeed> logger) : BackgroundService, IKafkaReadObserver
 {
     private readonly ConcurrentDictionary<int, PartitionReading> _partitions = new();
 
@@ -35,6 +35,52 @@ internal sealed partial class AggregationFeed(
 
         var number = partition.Partition.Value;
         var reading = _partitions.GetOrAdd(number, p => new PartitionReading(new PartitionPreAggregator(p, book.All, book.Limits, book.Shards, routing.InputPartitions)));
+        await reading.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ReadAsync(number, reading, records, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            reading.Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Between reads, tells the re-keyed shards the watermarks they have not heard yet (see
+    /// <see cref="PartitionPreAggregator.Heartbeats"/>): without it, windows stay open when the traffic stops.
+    /// </summary>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(PartitionPreAggregator.HeartbeatMs), time);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            foreach (var reading in _partitions.Values)
+            {
+                if (!await reading.Gate.WaitAsync(0, stoppingToken).ConfigureAwait(false))
+                {
+                    continue; // a read is under way: it tells the shards itself
+                }
+
+                try
+                {
+                    var heartbeats = reading.Reader.Heartbeats(time.GetUtcNow().ToUnixTimeMilliseconds());
+                    await Task.WhenAll(heartbeats.Select(b => MergeAsync(b, stoppingToken))).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                finally
+                {
+                    reading.Gate.Release();
+                }
+            }
+        }
+    }
+
+    private async Task ReadAsync(int number, PartitionReading reading, IReadOnlyList<KafkaObservedRecord> records, CancellationToken cancellationToken)
+    {
         var reader = reading.Reader;
         if (records[0].Offset != reading.ExpectedNext)
         {
@@ -176,4 +222,7 @@ internal sealed class PartitionReading(PartitionPreAggregator reader)
 
     /// <summary>The offset after the last read (-1 before the first): a read starting elsewhere follows a rewind or a move.</summary>
     public long ExpectedNext { get; set; } = -1;
+
+    /// <summary>One at a time: a read, or the heartbeats sent between reads.</summary>
+    public SemaphoreSlim Gate { get; } = new(1, 1);
 }

@@ -289,6 +289,7 @@ internal static class StreamGrainsSilo
         builder.Services.AddSingleton<AggregatorRouting>();
         builder.Services.AddSingleton<AggregationFeed>();
         builder.Services.AddSingleton<IKafkaReadObserver>(sp => sp.GetRequiredService<AggregationFeed>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AggregationFeed>());
     }
 
     /// <summary>The <c>migrate</c> command: applies the schema migrations to <c>ConnectionStrings:StreamGrains</c> and stops.</summary>

@@ -238,6 +238,41 @@ public sealed class SessionAndGlobalTests
     }
 
     [Fact]
+    public void A_rekeyed_shard_hears_the_last_watermark_between_reads_once_and_as_of_the_last_records()
+    {
+        // Page "/a" and page "/b" live in different shards (of 8). A read moves the watermark for both; a second read
+        // within the heartbeat period carries "/b" only: the "/a" shard is not told then, and the traffic stops.
+        var now = T0 + 100_000; // the wall clock, a little after the events
+        var definition = new AggregationDefinition("pages", new HashSet<string>(), GroupKind.Attribute, "page", WindowSpec.Tumbling(TimeSpan.FromSeconds(10)), 0, 3_600_000);
+        var reader = new PartitionPreAggregator(0, [definition], new AggregationLimits(), shards: 8, inputPartitions: 1);
+        var shardA = PartitionPreAggregator.ShardOf(definition, "/a", 0, 8);
+        var shardB = PartitionPreAggregator.ShardOf(definition, "/b", 0, 8);
+        Assert.NotEqual(shardA, shardB);
+        reader.Read([(0, Page("/a", 1)), (1, Page("/b", 2))], nowMs: now);
+        var second = reader.Read([(2, Page("/b", 15))], nowMs: now + 200);
+        Assert.DoesNotContain(second.Batches, b => b.Shard == shardA);
+
+        // Between reads, within the period: nothing yet; after it, every shard behind the watermark, once.
+        Assert.Empty(reader.Heartbeats(now + 500));
+        var heartbeats = reader.Heartbeats(now + 1_300);
+        var toA = Assert.Single(heartbeats, b => b.Shard == shardA).Batch;
+        Assert.Equal((T0 + 15_000, now + 200, 3L), (toA.WatermarkMs, toA.LastRecordAtMs, toA.NextOffset));
+        Assert.Empty(toA.Windows);
+        Assert.DoesNotContain(heartbeats, b => b.Shard == shardB); // it had this watermark with its records
+        Assert.Empty(reader.Heartbeats(now + 10_000));
+
+        // The shard that hears it closes the window the partition's watermark passed.
+        var state = new AggregationState();
+        var emitted = new List<AggregationResult>();
+        var first = new PartitionPreAggregator(0, [definition], new AggregationLimits(), shards: 8, inputPartitions: 1)
+            .Read([(0, Page("/a", 1))], nowMs: now).Batches.Single(b => b.Shard == shardA).Batch;
+        state.Merge(definition, first, nowMs: now, idleMs: 10_000, emitted);
+        Assert.Empty(emitted);
+        state.Merge(definition, toA, nowMs: now + 1_300, idleMs: 10_000, emitted);
+        Assert.Equal(("/a", 1L), (Assert.Single(emitted).Key, emitted[0].Window!.Count));
+    }
+
+    [Fact]
     public void Values_beyond_any_sum_make_no_infinite_numbers()
     {
         var aggregate = new WindowAggregate();
@@ -338,6 +373,15 @@ public sealed class SessionAndGlobalTests
 
     private static AggregationDefinition Session(long gap, long? maxDuration, long lateness) =>
         new("sessions", new HashSet<string>(), GroupKind.Entity, null, WindowSpec.Session(TimeSpan.FromMilliseconds(gap), maxDuration is { } max ? TimeSpan.FromMilliseconds(max) : null), lateness, 3_600_000);
+
+    private static StreamEvent Page(string page, double seconds) => new()
+    {
+        Id = $"{page}-{seconds}",
+        Entity = "visitor",
+        Type = "view",
+        Timestamp = Events.T0.AddSeconds(seconds),
+        Attributes = new Dictionary<string, AttributeValue> { ["page"] = page },
+    };
 
     private static StreamEvent Click(string entity, double seconds, string type) => new()
     {
