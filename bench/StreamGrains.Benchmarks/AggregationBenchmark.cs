@@ -617,19 +617,7 @@ internal static class AggregationBenchmark
             }
 
             // Backlog: the clock starts when the provider's first read returns records, as in the provider benchmark.
-            var firstRead = 0L;
-            using var reads = new System.Diagnostics.Metrics.MeterListener
-            {
-                InstrumentPublished = (instrument, listener) =>
-                {
-                    if (instrument.Meter.Name == StreamGrains.Kafka.Statistics.KafkaStreamMetrics.MeterName && instrument.Name == "streamgrains.kafka.records.consumed")
-                    {
-                        listener.EnableMeasurementEvents(instrument);
-                    }
-                },
-            };
-            reads.SetMeasurementEventCallback<long>((_, _, _, _) => Interlocked.CompareExchange(ref firstRead, Stopwatch.GetTimestamp(), 0));
-            reads.Start();
+            using var firstRead = new ProviderFirstRead();
 
             using var stop = new CancellationTokenSource();
             var reading = ReadOutput(topic + ".aggregates", finals, result =>
@@ -679,7 +667,7 @@ internal static class AggregationBenchmark
                 }
 
                 await WaitAsync(finals, Name);
-                return producedAt is null ? Measure(Interlocked.Read(ref firstRead), finals) : Measure(producedAt, finals);
+                return producedAt is null ? Measure(firstRead.Timestamp, finals) : Measure(producedAt, finals);
             }
             finally
             {

@@ -260,19 +260,7 @@ async Task<double> ProviderAsync(int round, bool implicitOnly, bool live, double
 
     // Backlog: the clock starts when the receivers' first read returns records (the provider's "records consumed"
     // counter), before any grain is called: fetching and parsing count, as they do for the raw consumers.
-    var firstRead = 0L;
-    using var reads = new System.Diagnostics.Metrics.MeterListener
-    {
-        InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Meter.Name == StreamGrains.Kafka.Statistics.KafkaStreamMetrics.MeterName && instrument.Name == "streamgrains.kafka.records.consumed")
-            {
-                listener.EnableMeasurementEvents(instrument);
-            }
-        },
-    };
-    reads.SetMeasurementEventCallback<long>((_, _, _, _) => Interlocked.CompareExchange(ref firstRead, Stopwatch.GetTimestamp(), 0));
-    reads.Start();
+    using var firstRead = new ProviderFirstRead();
 
     var port = 2 * ((round * 8) + (live ? 4 : 0) + (implicitOnly ? 2 : 0) + (tracing is null ? 0 : 1));
     using var host = Host.CreateDefaultBuilder()
@@ -323,12 +311,12 @@ async Task<double> ProviderAsync(int round, bool implicitOnly, bool live, double
     }
     else
     {
-        while (Interlocked.Read(ref firstRead) == 0)
+        while (firstRead.Timestamp == 0)
         {
             await Task.Delay(1);
         }
 
-        started = Interlocked.Read(ref firstRead);
+        started = firstRead.Timestamp;
     }
 
     while (CountingGrain.Total < records)

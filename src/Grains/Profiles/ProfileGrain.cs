@@ -134,7 +134,12 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
             }
             else if (profile.IsReplay(partition, offset))
             {
+                // Nothing to count, but it says who reads the partition now: after a move the new reader starts at the
+                // committed offset, and the records the old reader delivered last come again from the new one. A
+                // replay must make the profile follow its partition as a new record does, or it stays where the
+                // partition was read (the placement test caught 23 profiles left behind that way).
                 replays++;
+                lastPartition = partition;
                 continue;
             }
             else if (_unstoredPartitions.Add(partition))

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using StreamGrains.Events;
 using StreamGrains.Silo.Tests.Infrastructure;
 using StreamGrains.Testing;
 
@@ -11,8 +10,6 @@ namespace StreamGrains.Silo.Tests.SiloProcesses;
 /// </summary>
 public sealed class AggregationOutageTests
 {
-    private static readonly DateTimeOffset T0 = new(2026, 1, 5, 12, 0, 0, TimeSpan.Zero);
-
     [Fact]
     public async Task Shards_that_cannot_be_reached_for_seconds_hold_reading_back_and_every_window_stays_exact()
     {
@@ -28,29 +25,19 @@ public sealed class AggregationOutageTests
 
         // No shard is active yet: with PostgreSQL down, none can load its state, so none takes a batch for a while.
         await postgres.StopAsync();
-        var events = Enumerable.Range(0, 300).Select(i => Payment($"p{i}", $"card-{i % 7}", $"m-{i % 5}", i * 0.02)).ToList();
+        var events = Enumerable.Range(0, 300).Select(i => TestEvents.Payment($"p{i}", $"card-{i % 7}", i * 0.02, $"m-{i % 5}")).ToList();
         await KafkaIo.ProduceAsync(bootstrap, events);
         await Task.Delay(TimeSpan.FromSeconds(15)); // longer than the feed used to try before it gave up: three calls in 0.6 s per shard
         await postgres.StartAgainAsync();
         // Then an hour later, for the same merchants on every partition: every shard's windows of the data are final.
-        await KafkaIo.ProduceAsync(bootstrap, Enumerable.Range(0, 40).Select(i => Payment($"closer-{i}", $"closer-{i}", $"m-{i % 5}", 3_600)));
+        await KafkaIo.ProduceAsync(bootstrap, Enumerable.Range(0, 40).Select(i => TestEvents.Payment($"closer-{i}", $"closer-{i}", 3_600, $"m-{i % 5}")));
 
         var expected = events.GroupBy(e => e.Attributes!["merchant"].ToString()).ToDictionary(g => g.Key, g => (long)g.Count());
         var windows = KafkaIo.ReadAll(bootstrap, "aggregates", r => r.Count >= expected.Count, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(120))
             .Select(r => JsonDocument.Parse(r.Text()).RootElement)
-            .Where(j => j.GetProperty("windowStart").GetDateTimeOffset() < T0.AddHours(1))
+            .Where(j => j.GetProperty("windowStart").GetDateTimeOffset() < TestEvents.T0.AddHours(1))
             .GroupBy(j => j.GetProperty("key").GetString()!)
             .ToDictionary(g => g.Key, g => g.Select(j => j.GetProperty("count").GetInt64()).Distinct().Single());
         Assert.Equal(expected, windows);
     }
-
-    private static StreamEvent Payment(string id, string card, string merchant, double seconds) => new()
-    {
-        Id = id,
-        Entity = card,
-        Type = "payment",
-        Timestamp = T0.AddSeconds(seconds),
-        Value = 1,
-        Attributes = new Dictionary<string, AttributeValue> { ["merchant"] = merchant },
-    };
 }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using StreamGrains.Events;
 using StreamGrains.Silo.Tests.Infrastructure;
 
 namespace StreamGrains.Silo.Tests.SiloProcesses;
@@ -11,8 +10,6 @@ namespace StreamGrains.Silo.Tests.SiloProcesses;
 public sealed class OutputBackPressureTests
 {
     private const int Entities = 400;
-    private static readonly DateTimeOffset T0 = new(2026, 1, 5, 12, 0, 0, TimeSpan.Zero);
-
     [Fact]
     public async Task A_full_producer_queue_holds_outputs_back_and_loses_none()
     {
@@ -26,9 +23,9 @@ public sealed class OutputBackPressureTests
 
         // One event for each of 400 entities in one window (400 decisions, 400 enriched events), then events an hour
         // later on every partition: 400 final windows published in one burst.
-        await KafkaIo.ProduceAsync(bootstrap, Enumerable.Range(0, Entities).Select(i => Payment($"p{i}", $"card-{i}", i * 0.01)));
+        await KafkaIo.ProduceAsync(bootstrap, Enumerable.Range(0, Entities).Select(i => TestEvents.Payment($"p{i}", $"card-{i}", i * 0.01)));
         await Task.Delay(300);
-        await KafkaIo.ProduceAsync(bootstrap, Enumerable.Range(0, 20).Select(i => Payment($"closer-{i}", $"closer-{i}", 3_600)));
+        await KafkaIo.ProduceAsync(bootstrap, Enumerable.Range(0, 20).Select(i => TestEvents.Payment($"closer-{i}", $"closer-{i}", 3_600)));
 
         var decisions = KafkaIo.ReadAll(bootstrap, "decisions", r => r.Count >= Entities + 20, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(90));
         Assert.Equal(Entities + 20, decisions.Select(r => JsonDocument.Parse(r.Text()).RootElement.GetProperty("eventId").GetString()).Distinct().Count());
@@ -40,13 +37,4 @@ public sealed class OutputBackPressureTests
         Assert.Equal(Entities, windows.Select(r => r.Message.Key).Distinct().Count());
         Assert.Equal(Entities, windows.Count);
     }
-
-    private static StreamEvent Payment(string id, string card, double seconds) => new()
-    {
-        Id = id,
-        Entity = card,
-        Type = "payment",
-        Timestamp = T0.AddSeconds(seconds),
-        Value = 1,
-    };
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using StreamGrains.Events;
 using StreamGrains.Silo.Tests.Infrastructure;
 
 namespace StreamGrains.Silo.Tests.SiloProcesses;
@@ -11,8 +10,6 @@ namespace StreamGrains.Silo.Tests.SiloProcesses;
 /// </summary>
 public sealed class ProfilesOffTests
 {
-    private static readonly DateTimeOffset T0 = new(2026, 1, 5, 12, 0, 0, TimeSpan.Zero);
-
     [Fact]
     public async Task Aggregations_run_without_any_profile()
     {
@@ -24,10 +21,10 @@ public sealed class ProfilesOffTests
         var bootstrap = (await silo.GetInfoAsync()).GetProperty("kafka").GetProperty("bootstrapServers").GetString()!;
 
         // 30 payments of three cards in one window, then a payment an hour later on many keys (every partition).
-        var events = Enumerable.Range(0, 30).Select(i => Payment($"p{i}", $"card-{i % 3}", i * 0.2)).ToList();
+        var events = Enumerable.Range(0, 30).Select(i => TestEvents.Payment($"p{i}", $"card-{i % 3}", i * 0.2)).ToList();
         await KafkaIo.ProduceAsync(bootstrap, events);
         await Task.Delay(300);
-        await KafkaIo.ProduceAsync(bootstrap, Enumerable.Range(0, 20).Select(i => Payment($"closer-{i}", $"closer-{i}", 3_600)));
+        await KafkaIo.ProduceAsync(bootstrap, Enumerable.Range(0, 20).Select(i => TestEvents.Payment($"closer-{i}", $"closer-{i}", 3_600)));
 
         var windows = KafkaIo.ReadAll(bootstrap, "aggregates", r => r.Count(x => x.Message.Key.StartsWith("card-", StringComparison.Ordinal)) >= 3, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60))
             .Select(r => JsonDocument.Parse(r.Text()).RootElement)
@@ -56,13 +53,4 @@ public sealed class ProfilesOffTests
             "Invalid configuration: StreamGrains:Rules: rules decide in profiles, which StreamGrains:Profiles:Enabled false turns off (rules configured: big).",
             silo.Process.Errors.Trim());
     }
-
-    private static StreamEvent Payment(string id, string card, double seconds) => new()
-    {
-        Id = id,
-        Entity = card,
-        Type = "payment",
-        Timestamp = T0.AddSeconds(seconds),
-        Value = 1,
-    };
 }

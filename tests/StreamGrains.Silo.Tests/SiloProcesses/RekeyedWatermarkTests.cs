@@ -1,5 +1,4 @@
 using System.Text.Json;
-using StreamGrains.Events;
 using StreamGrains.Silo.Tests.Infrastructure;
 
 namespace StreamGrains.Silo.Tests.SiloProcesses;
@@ -10,8 +9,6 @@ namespace StreamGrains.Silo.Tests.SiloProcesses;
 /// </summary>
 public sealed class RekeyedWatermarkTests
 {
-    private static readonly DateTimeOffset T0 = new(2026, 1, 5, 12, 0, 0, TimeSpan.Zero);
-
     [Fact]
     public async Task Windows_become_final_when_only_other_keys_moved_the_watermark_and_then_the_traffic_stopped()
     {
@@ -24,9 +21,9 @@ public sealed class RekeyedWatermarkTests
 
         // Payments for five merchants, then at once (within the shards' heartbeat period) events an hour later for
         // another merchant only, on every partition; then nothing more.
-        var events = Enumerable.Range(0, 100).Select(i => Payment($"p{i}", $"card-{i % 9}", $"m-{i % 5}", i * 0.05)).ToList();
+        var events = Enumerable.Range(0, 100).Select(i => TestEvents.Payment($"p{i}", $"card-{i % 9}", i * 0.05, $"m-{i % 5}")).ToList();
         await KafkaIo.ProduceAsync(bootstrap, events);
-        await KafkaIo.ProduceAsync(bootstrap, Enumerable.Range(0, 20).Select(i => Payment($"later-{i}", $"later-{i}", "m-later", 3_600)));
+        await KafkaIo.ProduceAsync(bootstrap, Enumerable.Range(0, 20).Select(i => TestEvents.Payment($"later-{i}", $"later-{i}", 3_600, "m-later")));
 
         var expected = events.GroupBy(e => e.Attributes!["merchant"].ToString()).ToDictionary(g => g.Key, g => (long)g.Count());
         var windows = KafkaIo.ReadAll(bootstrap, "aggregates", r => r.Count >= expected.Count, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(45))
@@ -34,14 +31,4 @@ public sealed class RekeyedWatermarkTests
             .ToDictionary(j => j.GetProperty("key").GetString()!, j => j.GetProperty("count").GetInt64());
         Assert.Equal(expected, windows);
     }
-
-    private static StreamEvent Payment(string id, string card, string merchant, double seconds) => new()
-    {
-        Id = id,
-        Entity = card,
-        Type = "payment",
-        Timestamp = T0.AddSeconds(seconds),
-        Value = 1,
-        Attributes = new Dictionary<string, AttributeValue> { ["merchant"] = merchant },
-    };
 }
