@@ -220,7 +220,7 @@ public sealed class PartitionPreAggregator
     /// Watermark-only batches for the re-keyed shards that have not yet heard this partition's latest watermark (a read
     /// sends them at most every <see cref="HeartbeatMs"/>, so the last advance before the traffic stops would otherwise
     /// never reach them, and their windows would stay open): at most one per shard every <see cref="HeartbeatMs"/>. Call
-    /// it now and then between reads, never during one.
+    /// it now and then between reads, never during one, and <see cref="Delivered"/> once the shards took them.
     /// </summary>
     /// <param name="nowMs">The wall clock.</param>
     public IReadOnlyList<ShardBatch> Heartbeats(long nowMs)
@@ -249,11 +249,23 @@ public sealed class PartitionPreAggregator
 
                 // The partition was last active when its last records were read: an idle partition stays idle.
                 batches.Add(new ShardBatch(definition, shard, new AggregationBatch(_partition, WatermarkMs, _lastRecordsAtMs, _nextOffset, [], [], InputPartitionsOf(definition)), [], []));
-                Sent(definition, shard, nowMs);
             }
         }
 
         return batches;
+    }
+
+    /// <summary>Notes that the shards took the <see cref="Heartbeats"/> given: they are not sent again until the watermark moves.</summary>
+    /// <param name="heartbeats">The heartbeats.</param>
+    /// <param name="nowMs">When they were sent.</param>
+    public void Delivered(IReadOnlyList<ShardBatch> heartbeats, long nowMs)
+    {
+        ArgumentNullException.ThrowIfNull(heartbeats);
+        foreach (var heartbeat in heartbeats)
+        {
+            _lastSent[(heartbeat.Definition.Name, heartbeat.Shard)] = nowMs;
+            _sentWatermark[(heartbeat.Definition.Name, heartbeat.Shard)] = Math.Max(_sentWatermark.GetValueOrDefault((heartbeat.Definition.Name, heartbeat.Shard), long.MinValue), heartbeat.Batch.WatermarkMs);
+        }
     }
 
     private void Sent(AggregationDefinition definition, string shard, long nowMs)

@@ -22,6 +22,7 @@ internal sealed partial class AggregationFeed(
     StreamGrains.Profiles.ProfileCheckpoints checkpoints,
     AggregationMetrics metrics,
     TimeProvider time,
+    IHostApplicationLifetime lifetime,
     ILogger<AggregationFeed> logger) : BackgroundService, IKafkaReadObserver
 {
     private readonly ConcurrentDictionary<int, PartitionReading> _partitions = new();
@@ -52,30 +53,50 @@ internal sealed partial class AggregationFeed(
     /// </summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Not once the host stops: the silo stops before this service does, and its grains with it.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lifetime.ApplicationStopping);
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(PartitionPreAggregator.HeartbeatMs), time);
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        try
         {
-            foreach (var reading in _partitions.Values)
+            while (await timer.WaitForNextTickAsync(stopping.Token).ConfigureAwait(false))
             {
-                if (!await reading.Gate.WaitAsync(0, stoppingToken).ConfigureAwait(false))
+                foreach (var (partition, reading) in _partitions)
                 {
-                    continue; // a read is under way: it tells the shards itself
-                }
-
-                try
-                {
-                    var heartbeats = reading.Reader.Heartbeats(time.GetUtcNow().ToUnixTimeMilliseconds());
-                    await Task.WhenAll(heartbeats.Select(b => MergeAsync(b, stoppingToken))).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-                {
-                    return;
-                }
-                finally
-                {
-                    reading.Gate.Release();
+                    // Each partition on its own: one whose shard does not answer holds back no other. A partition busy
+                    // with a read (which tells the shards itself) or with its previous heartbeats is left for the next tick.
+                    if (await reading.Gate.WaitAsync(0, stopping.Token).ConfigureAwait(false))
+                    {
+                        _ = HeartbeatAsync(partition, reading, stopping.Token);
+                    }
                 }
             }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // stopping
+        }
+    }
+
+    private async Task HeartbeatAsync(int partition, PartitionReading reading, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var heartbeats = reading.Reader.Heartbeats(nowMs);
+            await Task.WhenAll(heartbeats.Select(b => MergeAsync(b, cancellationToken))).ConfigureAwait(false);
+            reading.Reader.Delivered(heartbeats, nowMs);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogHeartbeatFailed(logger, partition, ex.Message); // the next tick tries again: the watermark was not marked sent
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+        finally
+        {
+            reading.Gate.Release();
         }
     }
 
@@ -210,6 +231,9 @@ internal sealed partial class AggregationFeed(
     }
 
     private static string CheckpointKey(string grainKey) => "aggregator:" + grainKey;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Partition {Partition}: its watermark could not be sent to the aggregation shards between reads: {Reason}")]
+    private static partial void LogHeartbeatFailed(ILogger logger, int partition, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Aggregator {Shard}: a call failed ({Attempt} failures in a row); reading its partition waits and tries again: {Reason}")]
     private static partial void LogRetry(ILogger logger, string shard, int attempt, string reason);

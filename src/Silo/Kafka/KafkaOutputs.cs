@@ -14,11 +14,19 @@ internal static class KafkaOutputs
     public static ProducerConfig ProducerConfig(KafkaEnvironment kafka, string clientId)
     {
         var config = kafka.ProducerConfig(clientId);
-        config.MessageTimeoutMs ??= 0; // 0: no time limit; a record is retried until Kafka takes it
+        if (config.MessageTimeoutMs is null && !config.Any(setting => setting.Key == "delivery.timeout.ms"))
+        {
+            config.MessageTimeoutMs = 0; // no time limit: a record is retried until Kafka takes it
+        }
+
         return config;
     }
 
-    /// <summary>Hands a record to the producer, waiting while its local queue is full.</summary>
+    /// <summary>
+    /// Hands a record to the producer, waiting while its local queue is full. A record the producer refuses for good
+    /// (too large for <c>message.max.bytes</c>, a fatal producer error) goes to <paramref name="onDelivery"/> as a failed
+    /// delivery, as one Kafka refused later would: counted and logged there, never thrown into the grain that produced it.
+    /// </summary>
     public static void Produce<TKey, TValue>(IProducer<TKey, TValue> producer, string topic, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>> onDelivery)
     {
         for (var wait = 1; ; wait = Math.Min(wait * 2, 64))
@@ -31,6 +39,11 @@ internal static class KafkaOutputs
             catch (ProduceException<TKey, TValue> ex) when (ex.Error.Code == Confluent.Kafka.ErrorCode.Local_QueueFull)
             {
                 Thread.Sleep(wait); // room comes as librdkafka's own threads deliver
+            }
+            catch (ProduceException<TKey, TValue> ex)
+            {
+                onDelivery(new DeliveryReport<TKey, TValue> { Error = ex.Error, Topic = topic, Message = message });
+                return;
             }
         }
     }

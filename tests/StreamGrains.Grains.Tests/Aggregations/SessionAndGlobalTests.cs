@@ -259,6 +259,8 @@ public sealed class SessionAndGlobalTests
         Assert.Equal((T0 + 15_000, now + 200, 3L), (toA.WatermarkMs, toA.LastRecordAtMs, toA.NextOffset));
         Assert.Empty(toA.Windows);
         Assert.DoesNotContain(heartbeats, b => b.Shard == shardB); // it had this watermark with its records
+        Assert.NotEmpty(reader.Heartbeats(now + 2_000)); // not taken yet: offered again
+        reader.Delivered(heartbeats, now + 1_300);
         Assert.Empty(reader.Heartbeats(now + 10_000));
 
         // The shard that hears it closes the window the partition's watermark passed.
