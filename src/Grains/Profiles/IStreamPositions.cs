@@ -22,6 +22,12 @@ public interface IStreamPositions
     bool IsReadHere(int partition);
 
     /// <summary>
+    /// Whether the delivery being handled came from another silo's reader: then the partition is read elsewhere, even if
+    /// this silo has not finished giving it up (and still says <see cref="IsReadHere"/>).
+    /// </summary>
+    bool IsDeliveredFromElsewhere();
+
+    /// <summary>
     /// Names <paramref name="partition"/> in the current request context, as a delivery from it does, so that a
     /// placement decision made now (a migration) sends the grain to the partition's reader.
     /// </summary>

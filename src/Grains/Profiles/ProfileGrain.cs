@@ -42,6 +42,7 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
     private bool _dirty;
     private int _partition = -1;
     private IGrainTimer? _follow;
+    private bool _deliveredElsewhere;
     private int _followAttempts;
 
     public ProfileGrain(
@@ -169,7 +170,8 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
         _metrics.Processed(taken, replays);
         _dirty |= taken > 0;
 
-        if (lastPartition >= 0 && !_positions.IsReadHere(lastPartition))
+        _deliveredElsewhere = lastPartition >= 0 && _positions.IsDeliveredFromElsewhere();
+        if (lastPartition >= 0 && (_deliveredElsewhere || !_positions.IsReadHere(lastPartition)))
         {
             // The partition is read elsewhere now (it moved, or this activation predates its owner): follow it. The
             // delivery's request context names the partition, so the placement director sends the grain to its reader.
@@ -192,7 +194,9 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
 
     private Task FollowPartitionAsync(CancellationToken cancellationToken)
     {
-        if (_positions.IsReadHere(_partition) || ++_followAttempts > MaxFollowAttempts)
+        // Here already, unless the last events came from another silo's reader (this silo may not have finished giving
+        // the partition up, and still says it reads it).
+        if ((!_deliveredElsewhere && _positions.IsReadHere(_partition)) || ++_followAttempts > MaxFollowAttempts)
         {
             _follow?.Dispose();
             _follow = null;

@@ -28,6 +28,9 @@ internal sealed partial class KafkaAdapterReceiver(
 {
     private static readonly IList<IBatchContainer> Nothing = Array.Empty<IBatchContainer>();
     private readonly CancellationTokenSource _stopping = new();
+
+    // Every container of this receiver names it as the reader in its delivery's request context (read only: shared).
+    private readonly Dictionary<string, object> _readerContext = new() { [KafkaBatchContainer.ReaderKey] = ownerName };
     private readonly string _receiveSpanName = KafkaTracing.ReceiveSpanName(partition.Topic);
     private readonly Diagnostics.KafkaLogScope _scope = new(
         new("topic", partition.Topic),
@@ -204,7 +207,7 @@ internal sealed partial class KafkaAdapterReceiver(
         var containers = new List<IBatchContainer>(streams.Count);
         foreach (var (key, stream) in streams)
         {
-            containers.Add(new KafkaBatchContainer(KafkaQueueMapper.StreamIdOf(topic, key), first.Partition.Value, stream.Events, stream.Offsets, stream.LastTimestampMs, traceParents: stream.TraceParents)
+            containers.Add(new KafkaBatchContainer(KafkaQueueMapper.StreamIdOf(topic, key), first.Partition.Value, stream.Events, stream.Offsets, stream.LastTimestampMs, _readerContext, stream.TraceParents)
             {
                 ReadEnd = _position,
                 Bytes = stream.Bytes,

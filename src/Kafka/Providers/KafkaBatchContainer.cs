@@ -107,6 +107,13 @@ public sealed class KafkaBatchContainer : IBatchContainer
     /// </summary>
     public const string PartitionKey = "sg.kafka.partition";
 
+    /// <summary>
+    /// The request-context key naming the silo whose receiver read the delivered records (the provider's owner name): a
+    /// consumer told by another reader than its own silo's knows its partition is read elsewhere, even while its own
+    /// silo still winds down the partition it gave up.
+    /// </summary>
+    public const string ReaderKey = "sg.kafka.reader";
+
     /// <inheritdoc />
     public bool ImportRequestContext()
     {

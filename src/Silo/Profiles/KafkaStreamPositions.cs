@@ -31,6 +31,9 @@ internal sealed class KafkaStreamPositions(KafkaAdapterFactoryRegistry providers
     public bool IsReadHere(int partition) =>
         Provider() is not { } provider || provider.IsReading(kafka.InputTopic, partition);
 
+    public bool IsDeliveredFromElsewhere() =>
+        Orleans.Runtime.RequestContext.Get(KafkaBatchContainer.ReaderKey) is string reader && Provider() is { } provider && reader != provider.OwnerName;
+
     public void NamePartition(int partition) => Orleans.Runtime.RequestContext.Set(KafkaBatchContainer.PartitionKey, partition);
 
     public DateTimeOffset? CurrentRecordTimestamp() =>
