@@ -626,7 +626,7 @@ internal static class AggregationBenchmark
                 var json = document.RootElement;
                 finals.Report(json.GetProperty("key").GetString()!, json.GetProperty("windowStart").GetDateTimeOffset().ToUnixTimeMilliseconds(), json.GetProperty("count").GetInt64());
             }, stop.Token);
-            var ports = Enumerable.Range(0, 3).Select(_ => FreePort()).ToArray();
+            var ports = Enumerable.Range(0, 3).Select(_ => ClusterBenchmark.FreePort()).ToArray();
             var app = StreamGrainsSilo.Build([
                 "--kafka", Kafka.BootstrapServers,
                 "--demo", "false",
@@ -676,13 +676,6 @@ internal static class AggregationBenchmark
                 await app.StopAsync();
                 await app.DisposeAsync();
             }
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-            listener.Start();
-            return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
         }
     }
 }

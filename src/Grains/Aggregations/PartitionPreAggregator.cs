@@ -73,8 +73,11 @@ public sealed class PartitionPreAggregator
         ArgumentNullException.ThrowIfNull(definition);
         return definition.Group == GroupKind.Entity
             ? $"p{partition}"
-            : $"s{HyperLogLog.Hash(key) % (ulong)shards}";
+            : $"s{KeyedShard(key, shards)}";
     }
+
+    /// <summary>The shard (0 to <paramref name="shards"/> - 1) a key of a re-keyed aggregation belongs to.</summary>
+    private static int KeyedShard(string key, int shards) => (int)(HyperLogLog.Hash(key) % (ulong)shards);
 
     /// <summary>
     /// Tells that a shard already took this partition's records below <paramref name="offset"/> (asked of it when a
@@ -125,7 +128,7 @@ public sealed class PartitionPreAggregator
                 }
 
                 var local = definition.Group == GroupKind.Entity; // this partition's watermark is the key's
-                var shard = local ? _entityShard : _keyedShards[HyperLogLog.Hash(key) % (ulong)_shards]; // as ShardOf, without a string per record
+                var shard = local ? _entityShard : _keyedShards[KeyedShard(key, _shards)]; // as ShardOf, without a string per record
                 if (records[i].Offset < _covered.GetValueOrDefault((definition.Name, shard)))
                 {
                     continue; // the shard took it already (before a rewind, or from the partition's previous reader)

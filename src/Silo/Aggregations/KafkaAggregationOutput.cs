@@ -107,56 +107,58 @@ internal static class AggregationJson
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
     /// <summary><c>{"aggregation", "key", "windowStart", "windowEnd", "count", "sum", "min", "max", "avg", "distinctEntities", "p50", "p95", "p99", "final"}</c>.</summary>
-    public static byte[] Window(string aggregation, string key, AggregateWindow window)
-    {
-        // One buffer and writer per thread, reset for each window: a burst of final windows allocates only their bytes.
-        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(512);
-        buffer.ResetWrittenCount();
-        var writer = t_writer ??= new Utf8JsonWriter(buffer);
-        writer.Reset(buffer);
-        writer.WriteStartObject();
-        writer.WriteString("aggregation", aggregation);
-        writer.WriteString("key", key);
-        writer.WriteString("windowStart", window.Start);
-        writer.WriteString("windowEnd", window.End);
-        writer.WriteNumber("count", window.Count);
-        Number(writer, "sum", window.Sum);
-        Number(writer, "min", window.Min);
-        Number(writer, "max", window.Max);
-        Number(writer, "avg", window.Avg);
-        writer.WriteNumber("distinctEntities", window.DistinctEntities);
-        Number(writer, "p50", window.P50);
-        Number(writer, "p95", window.P95);
-        Number(writer, "p99", window.P99);
-        writer.WriteBoolean("final", window.Final);
-        writer.WriteEndObject();
-        writer.Flush();
-        return buffer.WrittenSpan.ToArray();
-    }
+    public static byte[] Window(string aggregation, string key, AggregateWindow window) =>
+        Write((aggregation, key, window), static (writer, w) =>
+        {
+            writer.WriteString("aggregation", w.aggregation);
+            writer.WriteString("key", w.key);
+            writer.WriteString("windowStart", w.window.Start);
+            writer.WriteString("windowEnd", w.window.End);
+            writer.WriteNumber("count", w.window.Count);
+            Number(writer, "sum", w.window.Sum);
+            Number(writer, "min", w.window.Min);
+            Number(writer, "max", w.window.Max);
+            Number(writer, "avg", w.window.Avg);
+            writer.WriteNumber("distinctEntities", w.window.DistinctEntities);
+            Number(writer, "p50", w.window.P50);
+            Number(writer, "p95", w.window.P95);
+            Number(writer, "p99", w.window.P99);
+            writer.WriteBoolean("final", w.window.Final);
+        });
 
     /// <summary><c>{"aggregation", "key", "start", "end", "count", "durationMs", "types"}</c>.</summary>
-    public static byte[] Session(string aggregation, string key, SessionView session)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+    public static byte[] Session(string aggregation, string key, SessionView session) =>
+        Write((aggregation, key, session), static (writer, s) =>
         {
-            writer.WriteStartObject();
-            writer.WriteString("aggregation", aggregation);
-            writer.WriteString("key", key);
-            writer.WriteString("start", session.Start);
-            writer.WriteString("end", session.End);
-            writer.WriteNumber("count", session.Count);
-            writer.WriteNumber("durationMs", session.DurationMs);
+            writer.WriteString("aggregation", s.aggregation);
+            writer.WriteString("key", s.key);
+            writer.WriteString("start", s.session.Start);
+            writer.WriteString("end", s.session.End);
+            writer.WriteNumber("count", s.session.Count);
+            writer.WriteNumber("durationMs", s.session.DurationMs);
             writer.WriteStartArray("types");
-            foreach (var type in session.Types)
+            foreach (var type in s.session.Types)
             {
                 writer.WriteStringValue(type);
             }
 
             writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
+        });
 
+    /// <summary>
+    /// One JSON object, written with this thread's buffer and writer, reset for each record: a burst of final windows
+    /// allocates only their bytes.
+    /// </summary>
+    private static byte[] Write<TState>(TState state, Action<Utf8JsonWriter, TState> fields)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(512);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        writer.WriteStartObject();
+        fields(writer, state);
+        writer.WriteEndObject();
+        writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
 
