@@ -4,7 +4,7 @@ using StreamGrains.Kafka.Embedded;
 
 // The embedded Kafka broker as its own process: several silo processes share it, and a silo can be killed
 // without taking the broker down. It prints "bootstrap.servers=..." for scripts and tests to read.
-// Standard input takes fault-injection commands: down <broker>, up <broker>, rtt <broker> <ms>, topic <name> <partitions>, quit.
+// Standard input takes fault-injection commands: down <broker>, up <broker>, rtt <broker> <ms>, leader <topic> <partition> <broker>, topic <name> <partitions>, quit.
 
 var brokers = 1;
 var partitions = 8;
@@ -55,7 +55,7 @@ if (bootstrapFile is not null)
 
 Console.WriteLine($"Embedded Kafka broker is up: {brokers} broker(s), topics {string.Join(", ", topics.Select(t => $"{t} ({partitions} partitions)"))}");
 Console.WriteLine($"bootstrap.servers={cluster.BootstrapServers}");
-Console.WriteLine("Commands on standard input: down <broker|-1>, up <broker|-1>, rtt <broker|-1> <ms>, topic <name> <partitions>, quit. Ctrl+C stops.");
+Console.WriteLine("Commands on standard input: down <broker|-1>, up <broker|-1>, rtt <broker|-1> <ms>, leader <topic> <partition> <broker|-1>, topic <name> <partitions>, quit. Ctrl+C stops.");
 
 var stop = new CancellationTokenSource(); // not disposed: signal handlers may still fire while the process exits
 void OnSignal(PosixSignalContext context)
@@ -96,6 +96,14 @@ _ = Task.Run(() =>
 
                     cluster.SetRoundTripTime(Broker(), TimeSpan.FromMilliseconds(int.Parse(parts[2], CultureInfo.InvariantCulture)));
                     break;
+                case "leader":
+                    if (parts.Length != 4)
+                    {
+                        throw new FormatException("usage: leader <topic> <partition> <broker|-1>");
+                    }
+
+                    cluster.SetPartitionLeader(parts[1], int.Parse(parts[2], CultureInfo.InvariantCulture), int.Parse(parts[3], CultureInfo.InvariantCulture));
+                    break;
                 case "topic":
                     if (parts.Length != 3)
                     {
@@ -108,7 +116,7 @@ _ = Task.Run(() =>
                     stop.Cancel();
                     return;
                 default:
-                    Console.WriteLine($"unknown command '{parts[0]}'; commands: down <broker|-1>, up <broker|-1>, rtt <broker|-1> <ms>, topic <name> <partitions>, quit");
+                    Console.WriteLine($"unknown command '{parts[0]}'; commands: down <broker|-1>, up <broker|-1>, rtt <broker|-1> <ms>, leader <topic> <partition> <broker|-1>, topic <name> <partitions>, quit");
                     continue;
             }
 

@@ -129,6 +129,96 @@ public sealed class ProfileClusterTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task With_PostgreSQL_decisions_Kafka_has_not_acknowledged_when_a_silo_is_killed_are_made_again_after_the_restart()
+    {
+        // Two brokers: the decisions topic on the second, everything else on the first. With the second down, events are
+        // read and decided while their decision records wait in the silo's producer; a kill then loses those records
+        // unless the profiles' stored state (and so Kafka's commit) stays behind the records whose decisions are unacknowledged.
+        var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync("unacked");
+        await using var broker = ChildProcess.StartDll(RepositoryPaths.KafkaBrokerDll, ["--brokers", "2", "--partitions", "2"], redirectInput: true);
+        var bootstrap = await broker.WaitForLineAsync("bootstrap.servers=", TimeSpan.FromSeconds(60));
+        foreach (var topic in new[] { "events", "events.dlq", "events.enriched", "aggregates", "sessions", "events.late", "decisions" })
+        {
+            for (var partition = 0; partition < 2; partition++)
+            {
+                var command = $"leader {topic} {partition} {(topic == "decisions" ? 2 : 1)}";
+                await broker.WriteLineAsync(command);
+                await broker.WaitForLineAsync($"ok {command}", TimeSpan.FromSeconds(10));
+            }
+        }
+
+        string[] arguments =
+        [
+            "--kafka", bootstrap, "--storage", "postgres", "--ConnectionStrings:StreamGrains", connectionString,
+            "--StreamGrains:Cluster:AdvertisedAddress", "127.0.0.1", "--demo", "false",
+            "--StreamGrains:Profiles:CheckpointInterval", "00:00:01", "--StreamGrains:Kafka:CommitInterval", "00:00:01",
+            "--StreamGrains:Archive:Enabled", "false",
+            "--StreamGrains:Rules:big:Kind", "Threshold", "--StreamGrains:Rules:big:Above", "900",
+        ];
+        var random = new Random(11);
+        List<StreamEvent> Batch(string prefix) => Enumerable.Range(0, 1_000)
+            .Select(i => new StreamEvent { Id = $"{prefix}-{i}", Entity = $"u-{random.Next(100):D3}", Type = "payment", Timestamp = DateTimeOffset.UtcNow, Value = random.Next(1000) })
+            .ToList();
+        var silo = SiloProcess.Start(arguments);
+        try
+        {
+            await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+
+            // A first batch, decided and acknowledged.
+            var first = Batch("a");
+            await KafkaIo.ProduceAsync(bootstrap, first);
+            var aboveFirst = first.Count(e => e.Value > 900);
+            Assert.Equal(aboveFirst, KafkaIo.ReadAll(bootstrap, "decisions", r => r.Count >= aboveFirst, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60)).Count);
+
+            // The decisions' broker goes away; a second batch is read and decided, its decision records stay unacknowledged
+            // through several checkpoint and commit intervals; then the silo dies.
+            await broker.WriteLineAsync("down 2");
+            await broker.WaitForLineAsync("ok down 2", TimeSpan.FromSeconds(10));
+            var second = Batch("b");
+            await KafkaIo.ProduceAsync(bootstrap, second);
+            var all = first.Concat(second).ToList();
+            await WaitForCountsAsync(silo, all, TimeSpan.FromSeconds(60));
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            silo.Process.Kill();
+            await silo.DisposeAsync();
+            await broker.WriteLineAsync("up 2");
+            await broker.WaitForLineAsync("ok up 2", TimeSpan.FromSeconds(10));
+
+            // Restarted: every profile exact, and every decision there exactly once.
+            silo = SiloProcess.Start([.. arguments, "--silo-port", $"{silo.SiloPort}", "--gateway-port", $"{silo.GatewayPort}"]);
+            await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+            await WaitForCountsAsync(silo, all, TimeSpan.FromSeconds(90));
+            var above = all.Where(e => e.Value > 900).Select(e => e.Id!).ToHashSet();
+            var decisions = KafkaIo.ReadAll(bootstrap, "decisions", r => r.Count >= above.Count, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(60))
+                .Select(r => JsonDocument.Parse(r.Text()).RootElement.GetProperty("eventId").GetString()!)
+                .ToList();
+            output.WriteLine($"{above.Count} events above 900 ({aboveFirst} in the first batch), {decisions.Count} decision records");
+            Assert.Empty(decisions.GroupBy(d => d).Where(g => g.Count() > 1).Select(g => g.Key));
+            Assert.True(above.SetEquals(decisions), $"{above.Except(decisions).Count()} decisions missing, {decisions.Except(above).Count()} unexpected");
+        }
+        finally
+        {
+            await silo.DisposeAsync();
+        }
+    }
+
+    /// <summary>Waits until every entity's profile counts exactly its events among <paramref name="events"/>.</summary>
+    private static async Task WaitForCountsAsync(SiloProcess silo, IReadOnlyList<StreamEvent> events, TimeSpan timeout)
+    {
+        var watch = Stopwatch.StartNew();
+        foreach (var (entity, count) in events.GroupBy(e => e.Entity).ToDictionary(g => g.Key, g => g.Count()))
+        {
+            var seen = 0;
+            while (watch.Elapsed < timeout && (seen = await CountAsync(silo, entity)) != count)
+            {
+                await Task.Delay(200);
+            }
+
+            Assert.True(seen == count, $"profile {entity}: {seen} events, expected {count}");
+        }
+    }
+
     private static StreamEvent Event(string entity, int round) => new()
     {
         Id = $"{entity}-{round}",
