@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using StreamGrains.Outputs;
 
 namespace StreamGrains.Aggregations;
 
@@ -24,6 +25,10 @@ internal sealed partial class AggregatorGrain(
     : Grain, IAggregatorGrain
 {
     private static readonly TimeSpan ClosePeriod = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a checkpoint waits for the windows it published to be acknowledged before it gives up until the next one.</summary>
+    private static readonly TimeSpan AcknowledgementWait = TimeSpan.FromSeconds(1);
+    private readonly UnacknowledgedOutputs _unacknowledged = new();
     private readonly List<AggregationResult> _emitted = [];
     private readonly Dictionary<int, long> _stored = [];
     private AggregationDefinition? _definition;
@@ -53,7 +58,7 @@ internal sealed partial class AggregatorGrain(
     {
         if (_dirty)
         {
-            await CheckpointAsync(cancellationToken);
+            await CheckpointAsync(deactivating: true, cancellationToken);
         }
     }
 
@@ -86,7 +91,7 @@ internal sealed partial class AggregatorGrain(
         Publish();
         if (_dirty && time.GetUtcNow() - _changedAt >= book.Limits.CheckpointInterval)
         {
-            await CheckpointAsync(cancellationToken);
+            await CheckpointAsync(deactivating: false, cancellationToken);
         }
     }
 
@@ -101,10 +106,30 @@ internal sealed partial class AggregatorGrain(
 
     /// <summary>
     /// Writes the state with the offsets it covers; from then on the feed lets Kafka commit up to them. After a crash the
-    /// shard comes back with this state, and the feed skips what it covers: nothing counted twice, nothing lost.
+    /// shard comes back with this state, and the feed skips what it covers: nothing counted twice, nothing lost. The
+    /// windows and sessions it published must be safe first (in Kafka, and in the tables with PostgreSQL): the written
+    /// state holds them as published and never publishes them again. Until they are, the state stays unwritten, and a
+    /// crash rebuilds and publishes them again from the replayed events.
     /// </summary>
-    private async Task CheckpointAsync(CancellationToken cancellationToken)
+    /// <param name="deactivating">
+    /// The activation ends: it waits as long as Orleans lets it, then writes anyway (the outputs are still being retried,
+    /// and are lost only if the silo dies before they are taken, while not writing would lose the open windows).
+    /// </param>
+    /// <param name="cancellationToken">Ends the write.</param>
+    private async Task CheckpointAsync(bool deactivating, CancellationToken cancellationToken)
     {
+        if (!await _unacknowledged.WaitAsync(deactivating ? Timeout.InfiniteTimeSpan : AcknowledgementWait, cancellationToken))
+        {
+            if (!deactivating)
+            {
+                LogAwaitingAcknowledgements(logger, this.GetPrimaryKeyString(), _unacknowledged.Count);
+                return; // still dirty: the next tick tries again
+            }
+
+            LogDeactivatedUnacknowledged(logger, this.GetPrimaryKeyString(), _unacknowledged.Count);
+            cancellationToken = CancellationToken.None;
+        }
+
         try
         {
             await store.WriteStateAsync(cancellationToken);
@@ -129,7 +154,7 @@ internal sealed partial class AggregatorGrain(
         {
             try
             {
-                output.Final(Definition, result);
+                output.Final(Definition, result, _unacknowledged);
                 metrics.WindowEmitted(Definition.Name);
             }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
@@ -151,6 +176,12 @@ internal sealed partial class AggregatorGrain(
         LogUnknown(logger, key);
         throw new InvalidOperationException($"No aggregation '{name}' is configured on this silo.");
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Aggregator {Key}: {Count} published windows or sessions not yet acknowledged; its state is written at a later tick")]
+    private static partial void LogAwaitingAcknowledgements(ILogger logger, string key, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Aggregator {Key}: deactivated with {Count} published windows or sessions not yet acknowledged; its state is written, and they are lost if this silo dies before they are taken")]
+    private static partial void LogDeactivatedUnacknowledged(ILogger logger, string key, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Aggregator {Key}: its state could not be written; trying again")]
     private static partial void LogCheckpointFailed(ILogger logger, string key, Exception exception);

@@ -1,12 +1,14 @@
 using StreamGrains.Decisions;
 using StreamGrains.Events;
+using StreamGrains.Outputs;
 
 namespace StreamGrains.Profiles;
 
 /// <summary>
 /// Where profile grains send what they decide: decision records and enriched events. The host implements it over
 /// Kafka (the <c>decisions</c> and <c>events.enriched</c> topics); both calls return at once and never throw for a
-/// broker that is away (the producer retries, and counts what it could not deliver).
+/// broker that is away (the producer retries, and counts what it could not deliver). Each record sent is counted in the
+/// grain's <see cref="UnacknowledgedOutputs"/> until Kafka acknowledges it.
 /// </summary>
 public interface IProfileOutput
 {
@@ -20,14 +22,16 @@ public interface IProfileOutput
     /// <param name="decision">The decision.</param>
     /// <param name="partition">The partition of the record the decision is about (-1 when unknown).</param>
     /// <param name="offset">Its offset (-1 when unknown).</param>
+    /// <param name="unacknowledged">The grain's records not yet acknowledged: counts this one until it is.</param>
     /// <returns>False when the decision was published already and was not published again.</returns>
-    bool Decided(Decision decision, int partition, long offset);
+    bool Decided(Decision decision, int partition, long offset, UnacknowledgedOutputs unacknowledged);
 
     /// <summary>Publishes an event no <c>Filter</c> rule dropped, with the profile's summary and the enrichments.</summary>
     /// <param name="evt">The event.</param>
     /// <param name="summary">The profile after the event.</param>
     /// <param name="enrichments">The details of the <c>Enrich</c> rules that fired, by rule, or null.</param>
-    void Passed(StreamEvent evt, ProfileSummary summary, IReadOnlyDictionary<string, IReadOnlyDictionary<string, AttributeValue>>? enrichments);
+    /// <param name="unacknowledged">The grain's records not yet acknowledged: counts this one until it is.</param>
+    void Passed(StreamEvent evt, ProfileSummary summary, IReadOnlyDictionary<string, IReadOnlyDictionary<string, AttributeValue>>? enrichments, UnacknowledgedOutputs unacknowledged);
 }
 
 /// <summary>The part of a profile that travels with each enriched event.</summary>

@@ -5,6 +5,7 @@ using Orleans.Streams;
 using Orleans.Streams.Core;
 using StreamGrains.Context;
 using StreamGrains.Events;
+using StreamGrains.Outputs;
 using StreamGrains.Rules;
 
 namespace StreamGrains.Profiles;
@@ -30,6 +31,7 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
     private readonly ProfileMetrics _metrics;
     private readonly ProfileCheckpoints _checkpoints;
     private readonly HashSet<int> _unstoredPartitions = [];
+    private readonly UnacknowledgedOutputs _unacknowledged = new();
     private readonly ProfileOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<ProfileGrain> _logger;
@@ -39,6 +41,9 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
     private IGrainTimer? _checkpoint;
     private static readonly TimeSpan FollowPeriod = TimeSpan.FromSeconds(2);
     private const int MaxFollowAttempts = 30;
+
+    /// <summary>How long a checkpoint waits for Kafka to acknowledge what the grain published before it gives up until the next one.</summary>
+    private static readonly TimeSpan AcknowledgementWait = TimeSpan.FromSeconds(1);
     private bool _dirty;
     private int _partition = -1;
     private IGrainTimer? _follow;
@@ -80,7 +85,7 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _metrics.Deactivated();
-        await CheckpointAsync(cancellationToken);
+        await CheckpointAsync(deactivating: true, cancellationToken);
     }
 
     public async Task<ProfileSnapshot?> GetProfile()
@@ -155,7 +160,7 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
             taken++;
             foreach (var decision in verdict.Decisions)
             {
-                if (_output.Decided(decision, partition, offset))
+                if (_output.Decided(decision, partition, offset, _unacknowledged))
                 {
                     _metrics.Decided(decision, recordTimestamp is { } ts ? (_time.GetUtcNow() - ts).TotalMilliseconds : null);
                 }
@@ -163,7 +168,7 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
 
             if (!verdict.Filtered && _output.EnrichedEnabled)
             {
-                _output.Passed(evt, new ProfileSummary(profile.Count, profile.Values.Mean, profile.Values.StdDev, profile.AnomalyScore, profile.Flags), verdict.Enrichments);
+                _output.Passed(evt, new ProfileSummary(profile.Count, profile.Values.Mean, profile.Values.StdDev, profile.AnomalyScore, profile.Flags), verdict.Enrichments, _unacknowledged);
             }
         }
 
@@ -240,7 +245,7 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
     {
         try
         {
-            await CheckpointAsync(cancellationToken);
+            await CheckpointAsync(deactivating: false, cancellationToken);
         }
         finally
         {
@@ -270,11 +275,36 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
         }
     }
 
-    private async Task CheckpointAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the state, once Kafka has acknowledged every decision and enriched event made from the events it covers:
+    /// written, those events are behind the profile (a crash replays them as replays, which decide nothing), so what they
+    /// produced must be in Kafka first. Until then the state stays unwritten and Kafka's commit stays behind the events
+    /// (<see cref="ProfileCheckpoints"/>), so a crash replays them and decides them again (the decision ledger drops what
+    /// was published after all).
+    /// </summary>
+    /// <param name="deactivating">
+    /// The activation ends: it waits for the acknowledgements as long as Orleans lets it, and then writes whatever came:
+    /// not writing would lose the events from the profile, while the unacknowledged records are still retried by the
+    /// producer and are lost only if this silo also dies before Kafka takes them.
+    /// </param>
+    /// <param name="cancellationToken">Ends the write.</param>
+    private async Task CheckpointAsync(bool deactivating, CancellationToken cancellationToken)
     {
         if (!_dirty)
         {
             return;
+        }
+
+        if (!await _unacknowledged.WaitAsync(deactivating ? Timeout.InfiniteTimeSpan : AcknowledgementWait, cancellationToken))
+        {
+            if (!deactivating)
+            {
+                LogAwaitingAcknowledgements(_logger, Entity, _unacknowledged.Count);
+                return; // still dirty: the next checkpoint tries again
+            }
+
+            LogDeactivatedUnacknowledged(_logger, Entity, _unacknowledged.Count);
+            cancellationToken = CancellationToken.None; // the deactivation's time is up, and the state must still be written
         }
 
         try
@@ -293,6 +323,12 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
             LogCheckpointFailed(_logger, Entity, ex);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Profile {Entity}: {Count} published records not yet acknowledged by Kafka; its state is written at a later checkpoint")]
+    private static partial void LogAwaitingAcknowledgements(ILogger logger, string entity, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Profile {Entity}: deactivated with {Count} published records not yet acknowledged by Kafka; its state is written, and they are lost if this silo dies before Kafka takes them")]
+    private static partial void LogDeactivatedUnacknowledged(ILogger logger, string entity, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Profile {Entity}: its context could not be loaded; deciding with what is known")]
     private static partial void LogContextFailed(ILogger logger, string entity, Exception exception);

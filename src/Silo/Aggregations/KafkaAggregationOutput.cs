@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using StreamGrains.Aggregations;
+using StreamGrains.Outputs;
 using StreamGrains.Silo.Kafka;
 
 namespace StreamGrains.Silo.Aggregations;
@@ -51,19 +52,20 @@ internal sealed partial class KafkaAggregationOutput : IAggregationOutput, IDisp
         };
     }
 
-    public void Final(AggregationDefinition definition, AggregationResult result)
+    public void Final(AggregationDefinition definition, AggregationResult result, UnacknowledgedOutputs unacknowledged)
     {
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(result);
-        _tables?.Add(definition.Name, result);
+        ArgumentNullException.ThrowIfNull(unacknowledged);
+        _tables?.Add(definition.Name, result, unacknowledged);
         var key = Encoding.UTF8.GetBytes(result.Key);
         if (result.Window is { } window)
         {
-            Produce(_aggregatesTopic, new Message<byte[]?, byte[]?> { Key = key, Value = AggregationJson.Window(definition.Name, result.Key, AggregationResult.View(result.StartMs, result.EndMs, window, final: true)) });
+            Produce(_aggregatesTopic, new Message<byte[]?, byte[]?> { Key = key, Value = AggregationJson.Window(definition.Name, result.Key, AggregationResult.View(result.StartMs, result.EndMs, window, final: true)) }, unacknowledged);
         }
         else if (result.Session is { } session)
         {
-            Produce(_sessionsTopic, new Message<byte[]?, byte[]?> { Key = key, Value = AggregationJson.Session(definition.Name, result.Key, AggregationResult.View(session, closed: true)) });
+            Produce(_sessionsTopic, new Message<byte[]?, byte[]?> { Key = key, Value = AggregationJson.Session(definition.Name, result.Key, AggregationResult.View(session, closed: true)) }, unacknowledged);
         }
     }
 
@@ -95,6 +97,16 @@ internal sealed partial class KafkaAggregationOutput : IAggregationOutput, IDisp
     }
 
     private void Produce(string topic, Message<byte[]?, byte[]?> message) => KafkaOutputs.Produce(_producer, topic, message, _onDelivery);
+
+    private void Produce(string topic, Message<byte[]?, byte[]?> message, UnacknowledgedOutputs unacknowledged)
+    {
+        unacknowledged.Sent();
+        KafkaOutputs.Produce(_producer, topic, message, report =>
+        {
+            _onDelivery(report);
+            unacknowledged.Acknowledged(); // delivered, or failed for good (counted and logged above)
+        });
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "An aggregation output to {Topic} could not be published ({Failures} so far): {Reason}")]
     private static partial void LogDeliveryFailed(ILogger logger, string topic, long failures, string reason);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Confluent.Kafka;
 using StreamGrains.Decisions;
 using StreamGrains.Events;
+using StreamGrains.Outputs;
 using StreamGrains.Profiles;
 using StreamGrains.Silo.Decisions;
 using StreamGrains.Silo.Kafka;
@@ -53,25 +54,25 @@ internal sealed partial class KafkaProfileOutput : IProfileOutput, IDisposable
 
     public bool EnrichedEnabled => _enrichedTopic is not null;
 
-    public bool Decided(Decision decision, int partition, long offset)
+    public bool Decided(Decision decision, int partition, long offset, UnacknowledgedOutputs unacknowledged)
     {
         if (offset >= 0 && _ledger.WasPublished(partition, offset, decision.Rule))
         {
             return false;
         }
 
-        Produce(_decisionsTopic, decision.Entity, DecisionJson.Serialize(decision), offset >= 0 ? DecisionHeaders.Of(partition, offset) : null);
+        Produce(_decisionsTopic, decision.Entity, DecisionJson.Serialize(decision), offset >= 0 ? DecisionHeaders.Of(partition, offset) : null, unacknowledged);
         return true;
     }
 
-    public void Passed(StreamEvent evt, ProfileSummary summary, IReadOnlyDictionary<string, IReadOnlyDictionary<string, AttributeValue>>? enrichments)
+    public void Passed(StreamEvent evt, ProfileSummary summary, IReadOnlyDictionary<string, IReadOnlyDictionary<string, AttributeValue>>? enrichments, UnacknowledgedOutputs unacknowledged)
     {
         if (_enrichedTopic is null)
         {
             return;
         }
 
-        Produce(_enrichedTopic, evt.Entity, EnrichedJson(evt, summary, enrichments), headers: null);
+        Produce(_enrichedTopic, evt.Entity, EnrichedJson(evt, summary, enrichments), headers: null, unacknowledged);
     }
 
     /// <summary>The value of an enriched event.</summary>
@@ -129,8 +130,15 @@ internal sealed partial class KafkaProfileOutput : IProfileOutput, IDisposable
         _producer.Dispose();
     }
 
-    private void Produce(string topic, string key, byte[] value, Headers? headers) =>
-        KafkaOutputs.Produce(_producer, topic, new Message<string, byte[]> { Key = key, Value = value, Headers = headers }, _onDelivery);
+    private void Produce(string topic, string key, byte[] value, Headers? headers, UnacknowledgedOutputs unacknowledged)
+    {
+        unacknowledged.Sent();
+        KafkaOutputs.Produce(_producer, topic, new Message<string, byte[]> { Key = key, Value = value, Headers = headers }, report =>
+        {
+            _onDelivery(report);
+            unacknowledged.Acknowledged(); // delivered, or failed for good (counted and logged above)
+        });
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka did not take a record for '{Topic}' ({Failed} so far): {Reason}")]
     private static partial void LogDeliveryFailed(ILogger logger, string topic, long failed, string reason);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
 using StreamGrains.Aggregations;
+using StreamGrains.Outputs;
 
 namespace StreamGrains.Storage.Aggregations;
 
@@ -30,10 +31,15 @@ public sealed partial class AggregateTables(NpgsqlDataSource dataSource, ILogger
     /// <summary>Queues a final window or a closed session.</summary>
     /// <param name="aggregation">The aggregation.</param>
     /// <param name="result">The window or session.</param>
-    public void Add(string aggregation, AggregationResult result)
+    /// <param name="unacknowledged">When given, counts the row until it is written (or refused for good).</param>
+    public void Add(string aggregation, AggregationResult result, UnacknowledgedOutputs? unacknowledged = null)
     {
         ArgumentNullException.ThrowIfNull(result);
-        _rows.Writer.TryWrite(new Row(aggregation, result));
+        unacknowledged?.Sent();
+        if (!_rows.Writer.TryWrite(new Row(aggregation, result, unacknowledged)))
+        {
+            unacknowledged?.Acknowledged(); // the writer has stopped: nothing will write it
+        }
     }
 
     /// <inheritdoc/>
@@ -66,20 +72,20 @@ public sealed partial class AggregateTables(NpgsqlDataSource dataSource, ILogger
                 {
                     await WriteAsync(batch, stoppingToken.IsCancellationRequested ? CancellationToken.None : stoppingToken).ConfigureAwait(false);
                     Interlocked.Add(ref _written, batch.Count);
-                    batch.Clear();
+                    Done(batch);
                 }
                 catch (PostgresException ex) when (!ex.IsTransient)
                 {
                     // Refused for its data (not for PostgreSQL being away): trying again would block every later row.
                     LogBatchRefused(logger, batch.Count, ex.SqlState, ex);
-                    batch.Clear();
+                    Done(batch);
                 }
                 catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OperationCanceledException)
                 {
                     LogWriteFailed(logger, batch.Count, attempt, ex);
                     if (stoppingToken.IsCancellationRequested && attempt >= 3)
                     {
-                        batch.Clear(); // stopping, and PostgreSQL is away: the rows are in Kafka's topics still
+                        Done(batch); // stopping, and PostgreSQL is away: the rows are in Kafka's topics still
                         break;
                     }
 
@@ -92,7 +98,7 @@ public sealed partial class AggregateTables(NpgsqlDataSource dataSource, ILogger
     private async Task WriteAsync(List<Row> rows, CancellationToken cancellationToken)
     {
         await using var batch = dataSource.CreateBatch();
-        foreach (var (aggregation, result) in rows)
+        foreach (var (aggregation, result, _) in rows)
         {
             var command = new NpgsqlBatchCommand();
             if (result.Window is { } window)
@@ -144,7 +150,18 @@ public sealed partial class AggregateTables(NpgsqlDataSource dataSource, ILogger
         await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private readonly record struct Row(string Aggregation, AggregationResult Result);
+    /// <summary>Ends the batch's rows: written, or given up on.</summary>
+    private static void Done(List<Row> batch)
+    {
+        foreach (var row in batch)
+        {
+            row.Unacknowledged?.Acknowledged();
+        }
+
+        batch.Clear();
+    }
+
+    private readonly record struct Row(string Aggregation, AggregationResult Result, UnacknowledgedOutputs? Unacknowledged);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "PostgreSQL refused {Rows} final windows and sessions ({SqlState}); they are in the Kafka topics only")]
     private static partial void LogBatchRefused(ILogger logger, int rows, string sqlState, Exception exception);
