@@ -129,6 +129,89 @@ public sealed class AggregationClusterTests
     }
 
     [Fact]
+    public async Task With_PostgreSQL_final_windows_Kafka_has_not_acknowledged_when_a_silo_is_killed_are_published_after_the_restart()
+    {
+        // Two brokers: the aggregates topic on the second, everything else on the first. With the second down, windows
+        // become final and wait in the silo's producer; a kill loses them unless the shards' stored state (and so Kafka's
+        // commit) stays behind the events of windows whose records are unacknowledged.
+        var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync("aggregation-unacked");
+        await using var broker = ChildProcess.StartDll(RepositoryPaths.KafkaBrokerDll, ["--brokers", "2", "--partitions", "2"], redirectInput: true);
+        var bootstrap = await broker.WaitForLineAsync("bootstrap.servers=", TimeSpan.FromSeconds(60));
+        foreach (var topic in new[] { "events", "events.dlq", "decisions", "events.enriched", "sessions", "events.late", "aggregates" })
+        {
+            for (var partition = 0; partition < 2; partition++)
+            {
+                var command = $"leader {topic} {partition} {(topic == "aggregates" ? 2 : 1)}";
+                await broker.WriteLineAsync(command);
+                await broker.WaitForLineAsync($"ok {command}", TimeSpan.FromSeconds(10));
+            }
+        }
+
+        string[] arguments =
+        [
+            "--kafka", bootstrap, "--storage", "postgres", "--ConnectionStrings:StreamGrains", connectionString,
+            "--StreamGrains:Cluster:AdvertisedAddress", "127.0.0.1", "--demo", "false", "--StreamGrains:Archive:Enabled", "false",
+            "--StreamGrains:Kafka:CommitInterval", "00:00:01", "--StreamGrains:Profiles:CheckpointInterval", "00:00:00.2",
+            "--StreamGrains:Aggregations:CheckpointInterval", "00:00:01",
+            "--StreamGrains:Aggregations:pay:Window:Kind", "Tumbling", "--StreamGrains:Aggregations:pay:Window:Size", "00:00:10",
+        ];
+        var silo = SiloProcess.Start(arguments);
+        try
+        {
+            await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+            await broker.WriteLineAsync("down 2");
+            await broker.WaitForLineAsync("ok down 2", TimeSpan.FromSeconds(10));
+
+            // 1,200 payments of 10 cards over 2 minutes of event time, then a later event per card that closes them all.
+            var events = Enumerable.Range(0, 1_200).Select(i => Payment($"u{i}", $"card-{i % 10}", i * 0.1)).ToList();
+            await KafkaIo.ProduceAsync(bootstrap, events);
+            await KafkaIo.ProduceAsync(bootstrap, Enumerable.Range(0, 10).Select(i => Payment($"closer-{i}", $"card-{i}", 3_600)));
+            var expected = events.GroupBy(e => (e.Entity, Start: Floor(e.Timestamp, 10))).ToDictionary(g => g.Key, g => (long)g.Count());
+
+            // Every window final on the silo (and published, as far as it can tell), then several checkpoint ticks.
+            await Eventually.TrueAsync(async () =>
+            {
+                foreach (var card in expected.Keys.Select(k => k.Entity).Distinct())
+                {
+                    using var response = await silo.Http.GetAsync(new Uri($"/api/aggregates/pay/{card}", UriKind.Relative));
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        return false;
+                    }
+
+                    var windows = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("windows").EnumerateArray();
+                    if (windows.Count(w => w.GetProperty("final").GetBoolean() && w.GetProperty("start").GetDateTimeOffset() < T0.AddHours(1)) != expected.Keys.Count(k => k.Entity == card))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            }, TimeSpan.FromSeconds(60));
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            silo.Process.Kill();
+            await silo.DisposeAsync();
+            await broker.WriteLineAsync("up 2");
+            await broker.WaitForLineAsync("ok up 2", TimeSpan.FromSeconds(10));
+
+            // Restarted: every window published, with its exact count.
+            silo = SiloProcess.Start([.. arguments, "--silo-port", $"{silo.SiloPort}", "--gateway-port", $"{silo.GatewayPort}"]);
+            await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+            var pay = KafkaIo.ReadAll(bootstrap, "aggregates", r => r.Count >= expected.Count, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(90))
+                .Select(r => JsonDocument.Parse(r.Text()).RootElement)
+                .Where(j => j.GetProperty("windowStart").GetDateTimeOffset() < T0.AddHours(1))
+                .GroupBy(j => (j.GetProperty("key").GetString()!, j.GetProperty("windowStart").GetDateTimeOffset()))
+                .ToDictionary(g => g.Key, g => g.Select(j => j.GetProperty("count").GetInt64()).Distinct().ToList());
+            Assert.Equal(expected.Keys.Order(), pay.Keys.Order());
+            Assert.All(expected, e => Assert.Equal([e.Value], pay[e.Key]));
+        }
+        finally
+        {
+            await silo.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task With_PostgreSQL_the_whole_cluster_stopped_and_started_again_leaves_every_window_exact()
     {
         var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync("aggregation-restart");
