@@ -20,6 +20,9 @@ public sealed record EventRejection(string Reason, string Detail)
     /// <summary>The record is larger than the configured limit.</summary>
     public const string Oversized = "oversized";
 
+    /// <summary>The event fields at fault (<c>entity</c>, <c>ts</c>, <c>attrs.page</c>...), when known.</summary>
+    public IReadOnlyList<string>? Fields { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"{Reason}: {Detail}";
 }

@@ -85,35 +85,35 @@ public static class StreamEventJson
                 case Field.Id when !isNull:
                     if (!ReadString(ref reader, "id", 1, MaxIdLength, out id, out rejection))
                     {
-                        return false;
+                        return Fault(ref rejection, "id");
                     }
 
                     break;
                 case Field.Entity when !isNull:
                     if (!ReadString(ref reader, "entity", 1, StreamEvent.MaxEntityLength, out entity, out rejection))
                     {
-                        return false;
+                        return Fault(ref rejection, "entity");
                     }
 
                     break;
                 case Field.Type when !isNull:
                     if (!ReadString(ref reader, "type", 1, StreamEvent.MaxTypeLength, out type, out rejection))
                     {
-                        return false;
+                        return Fault(ref rejection, "type");
                     }
 
                     break;
                 case Field.Timestamp when !isNull:
                     if (!ReadTimestamp(ref reader, out timestamp, out rejection))
                     {
-                        return false;
+                        return Fault(ref rejection, "ts");
                     }
 
                     break;
                 case Field.Value when !isNull:
                     if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var number) || !double.IsFinite(number))
                     {
-                        rejection = Invalid("value must be a finite number.");
+                        rejection = Invalid("value must be a finite number.") with { Fields = ["value"] };
                         return false;
                     }
 
@@ -122,7 +122,7 @@ public static class StreamEventJson
                 case Field.Attributes when !isNull:
                     if (!ReadAttributes(ref reader, out attributes, out rejection))
                     {
-                        return false;
+                        return Fault(ref rejection, "attrs");
                     }
 
                     break;
@@ -160,7 +160,7 @@ public static class StreamEventJson
 
             if (entity is not null && !string.Equals(entity, key, StringComparison.Ordinal))
             {
-                rejection = new EventRejection(EventRejection.EntityMismatch, $"The record key '{Truncate(key)}' and the entity field '{Truncate(entity)}' differ.");
+                rejection = new EventRejection(EventRejection.EntityMismatch, $"The record key '{Truncate(key)}' and the entity field '{Truncate(entity)}' differ.") { Fields = ["entity"] };
                 return false;
             }
 
@@ -170,7 +170,8 @@ public static class StreamEventJson
         if (entity is null || type is null || timestamp is null)
         {
             var missing = new[] { entity is null ? "entity" : null, type is null ? "type" : null, timestamp is null ? "ts" : null };
-            rejection = new EventRejection(EventRejection.MissingField, $"Required field(s) missing: {string.Join(", ", missing.Where(m => m is not null))}.");
+            var named = missing.OfType<string>().ToList();
+            rejection = new EventRejection(EventRejection.MissingField, $"Required field(s) missing: {string.Join(", ", named)}.") { Fields = named };
             return false;
         }
 
@@ -185,6 +186,13 @@ public static class StreamEventJson
         };
         rejection = null;
         return true;
+    }
+
+    /// <summary>Names the field a rejection is about (the attribute, for attributes) and fails.</summary>
+    private static bool Fault(ref EventRejection? rejection, string field)
+    {
+        rejection = rejection! with { Fields = rejection.Fields ?? [field] };
+        return false;
     }
 
     /// <summary>The longest event id accepted.</summary>

@@ -42,6 +42,9 @@ public sealed class StreamGrainsOptions
 
     /// <summary>How profile grains live.</summary>
     public ProfileOptions Profiles { get; set; } = new();
+
+    /// <summary>The public HTTP API: keys, request size, rate limits.</summary>
+    public ApiSettings Api { get; set; } = new();
 }
 
 /// <summary>The kinds of entity context store.</summary>
@@ -109,6 +112,9 @@ public sealed class TelemetrySettings
 
     /// <summary>Export to an OpenTelemetry collector.</summary>
     public OtlpSettings Otlp { get; set; } = new();
+
+    /// <summary>The API key scope <c>/metrics</c> requires (<c>read</c>, <c>write</c> or <c>admin</c>); empty: open.</summary>
+    public string? MetricsScope { get; set; }
 }
 
 /// <summary>The <c>StreamGrains:Telemetry:Otlp</c> section.</summary>

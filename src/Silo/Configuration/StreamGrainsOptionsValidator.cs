@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using StreamGrains.Aggregations;
 using StreamGrains.Rules;
+using StreamGrains.Silo.Api.Security;
 
 namespace StreamGrains.Silo.Configuration;
 
@@ -126,6 +127,29 @@ internal sealed class StreamGrainsOptionsValidator : IValidateOptions<StreamGrai
         Require(telemetry.TraceSampleRatio is >= 0 and <= 1, "Telemetry:TraceSampleRatio", $"must be between 0 and 1, was {telemetry.TraceSampleRatio}.");
         Require(!telemetry.Otlp.Enabled || Uri.TryCreate(telemetry.Otlp.Endpoint, UriKind.Absolute, out _), "Telemetry:Otlp:Endpoint", $"'{telemetry.Otlp.Endpoint}' is not an absolute URI.");
         Require(string.Equals(telemetry.Otlp.Protocol, "grpc", StringComparison.OrdinalIgnoreCase) || string.Equals(telemetry.Otlp.Protocol, "http/protobuf", StringComparison.OrdinalIgnoreCase), "Telemetry:Otlp:Protocol", $"must be grpc or http/protobuf, was '{telemetry.Otlp.Protocol}'.");
+        Require(string.IsNullOrWhiteSpace(telemetry.MetricsScope) || ApiScopes.IsScope(telemetry.MetricsScope), "Telemetry:MetricsScope", $"must be read, write or admin (or empty: /metrics open), was '{telemetry.MetricsScope}'.");
+        Require(string.IsNullOrWhiteSpace(telemetry.MetricsScope) || options.Api.Keys.Count > 0, "Telemetry:MetricsScope", "needs API keys (StreamGrains:Api:Keys:<name>:Sha256 and :Scopes): with none, no one could read /metrics.");
+
+        var api = options.Api;
+        foreach (var (name, key) in api.Keys)
+        {
+            Require(key.Sha256 is { Length: 64 } hash && hash.All(char.IsAsciiHexDigit), $"Api:Keys:{name}:Sha256", "must be the key's SHA-256 as 64 hexadecimal digits (printf %s \"$KEY\" | sha256sum).");
+            Require(key.Scopes.Count > 0, $"Api:Keys:{name}:Scopes", "must name at least one scope: read, write or admin (Scopes:0, Scopes:1...).");
+            foreach (var scope in key.Scopes.Where(s => !ApiScopes.IsScope(s)))
+            {
+                errors.Add($"{StreamGrainsOptions.SectionName}:Api:Keys:{name}:Scopes: '{scope}' is not a scope; use read, write or admin.");
+            }
+        }
+
+        foreach (var group in api.Keys.Where(k => k.Value.Sha256 is not null).GroupBy(k => k.Value.Sha256!, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
+        {
+            errors.Add($"{StreamGrainsOptions.SectionName}:Api:Keys: {string.Join(" and ", group.Select(k => k.Key))} have the same Sha256; each key must be different.");
+        }
+
+        Require(api.MaxRequestBytes >= 1024 && api.MaxRequestBytes <= 1L << 30, "Api:MaxRequestBytes", $"must be between 1024 and 1073741824, was {api.MaxRequestBytes}.");
+        Require(api.MaxEventsPerRequest >= 1 && api.MaxEventsPerRequest <= 1_000_000, "Api:MaxEventsPerRequest", $"must be between 1 and 1000000, was {api.MaxEventsPerRequest}.");
+        Require(api.RateLimit.PermitLimit >= 0, "Api:RateLimit:PermitLimit", $"must be 0 (off) or more, was {api.RateLimit.PermitLimit}.");
+        Require(api.RateLimit.Window >= TimeSpan.FromMilliseconds(10) && api.RateLimit.Window <= TimeSpan.FromHours(1), "Api:RateLimit:Window", $"must be between 00:00:00.01 and 01:00:00, was {api.RateLimit.Window}.");
         return errors;
     }
 

@@ -35,6 +35,7 @@ internal sealed class StartupBanner(
             .AppendLine(CultureInfo.InvariantCulture, $"StreamGrains {InfoEndpoints.Version}: silo {silo.SiloAddress.ToParsableString()} in cluster '{silo.ClusterId}' is up")
             .AppendLine(CultureInfo.InvariantCulture, $"  HTTP:       {http}   (health: {http}/health/ready, info: {http}/api/info)")
             .AppendLine(CultureInfo.InvariantCulture, $"  Dashboard:  {http}/dashboard/")
+            .AppendLine(CultureInfo.InvariantCulture, $"  API:        {http}/api-docs ({(settings.Api.Keys.Count == 0 ? "open: no API key configured (StreamGrains:Api:Keys)" : $"API keys required: {settings.Api.Keys.Count} configured")})")
             .AppendLine(CultureInfo.InvariantCulture, $"  Kafka:      {kafka.BootstrapServers} ({(kafka.IsEmbedded ? $"embedded, {kafka.EmbeddedBrokerCount} broker(s), {settings.Kafka.Partitions} partitions" : "external")})")
             .AppendLine(CultureInfo.InvariantCulture, $"  Topics:     {string.Join(", ", kafka.Topics)}; consumer group '{kafka.ConsumerGroup}'")
             .AppendLine(CultureInfo.InvariantCulture, $"  Storage:    {settings.Storage.ParsedKind}")

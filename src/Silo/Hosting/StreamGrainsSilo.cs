@@ -15,6 +15,7 @@ using StreamGrains.Storage;
 using StreamGrains.Storage.Archive;
 using StreamGrains.Kafka.Hosting;
 using StreamGrains.Silo.Api;
+using StreamGrains.Silo.Api.Security;
 using StreamGrains.Silo.Configuration;
 using StreamGrains.Silo.Demo;
 using StreamGrains.Silo.Health;
@@ -135,23 +136,28 @@ internal static class StreamGrainsSilo
 
         builder.AddStreamGrainsTelemetry(options.Telemetry, $"{Environment.MachineName}:{options.Cluster.SiloPort}");
         builder.Services.AddProblemDetails();
+        builder.AddStreamGrainsApi(options);
         builder.Services.AddHostedService<StartupBanner>();
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseStreamGrainsApi();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponses.WriteAsync })
             .WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = HealthResponses.WriteAsync })
             .WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
-        app.MapInfoEndpoints();
-        app.MapEventEndpoints();
-        app.MapProfileEndpoints();
-        app.MapAggregateEndpoints();
-        app.MapAlertEndpoints();
-        app.MapStatsEndpoints();
+        var api = app.MapGroup(string.Empty).RequireApiAccess(); // read for GET, write for POST; rate-limited
+        api.MapInfoEndpoints();
+        api.MapEventEndpoints();
+        api.MapPublishEndpoints();
+        api.MapProfileEndpoints();
+        api.MapAggregateEndpoints();
+        api.MapAlertEndpoints();
+        api.MapStatsEndpoints();
+        app.MapStreamGrainsApiDocs();
         app.MapStreamGrainsTelemetry(options.Telemetry);
-        app.MapOrleansDashboard(routePrefix: "/dashboard");
+        app.MapOrleansDashboard(routePrefix: "/dashboard").RequireAuthorization(ApiScopes.Policy(ApiScopes.Admin)).ExcludeFromDescription();
         app.MapGet("/", () => Results.Redirect("/dashboard/")).ExcludeFromDescription();
         return app;
     }

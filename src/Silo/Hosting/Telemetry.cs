@@ -67,7 +67,11 @@ internal static class Telemetry
     {
         if (settings.Prometheus)
         {
-            app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new Microsoft.AspNetCore.Routing.HttpMethodMetadata(["GET", "HEAD"]));
+            var metrics = app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new Microsoft.AspNetCore.Routing.HttpMethodMetadata(["GET", "HEAD"]));
+            if (!string.IsNullOrWhiteSpace(settings.MetricsScope))
+            {
+                metrics.RequireAuthorization(Api.Security.ApiScopes.Policy(settings.MetricsScope));
+            }
         }
     }
 

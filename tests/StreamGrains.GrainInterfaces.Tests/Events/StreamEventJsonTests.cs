@@ -8,6 +8,20 @@ public sealed class StreamEventJsonTests
     private static bool Parse(string json, string? key, out StreamEvent? evt, out EventRejection? rejection) =>
         StreamEventJson.TryParse(Encoding.UTF8.GetBytes(json), key, out evt, out rejection);
 
+    [Theory]
+    [InlineData("""{"type": "t"}""", "entity,ts")]
+    [InlineData("""{"entity": "", "type": "t", "ts": "2026-01-01T00:00:00Z"}""", "entity")]
+    [InlineData("""{"entity": "e", "type": 5, "ts": "2026-01-01T00:00:00Z"}""", "type")]
+    [InlineData("""{"entity": "e", "type": "t", "ts": "yesterday"}""", "ts")]
+    [InlineData("""{"entity": "e", "type": "t", "ts": "2026-01-01T00:00:00Z", "value": true}""", "value")]
+    [InlineData("""{"entity": "e", "type": "t", "ts": "2026-01-01T00:00:00Z", "attrs": {"a": [1]}}""", "attrs")]
+    [InlineData("""{"id": "", "entity": "e", "type": "t", "ts": "2026-01-01T00:00:00Z"}""", "id")]
+    public void A_rejection_names_the_fields_at_fault(string json, string fields)
+    {
+        Assert.False(StreamEventJson.TryParse(System.Text.Encoding.UTF8.GetBytes(json), key: null, out _, out var rejection));
+        Assert.Equal(fields.Split(','), rejection.Fields);
+    }
+
     [Fact]
     public void Parses_the_example_of_the_contract()
     {

@@ -1,0 +1,40 @@
+namespace StreamGrains.Silo.Configuration;
+
+/// <summary>The <c>StreamGrains:Api</c> section: who may call the HTTP API, and how much.</summary>
+public sealed class ApiSettings
+{
+    /// <summary>
+    /// API keys by name: <c>StreamGrains:Api:Keys:&lt;name&gt;:Sha256</c> and <c>...:Scopes</c>. None configured: the API
+    /// is open (the embedded default; the start-up banner says so). Any configured: every <c>/api</c> route needs a key.
+    /// </summary>
+    public Dictionary<string, ApiKeySettings> Keys { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The largest request body accepted, in bytes (default 4 MiB); larger: 413.</summary>
+    public long MaxRequestBytes { get; set; } = 4L * 1024 * 1024;
+
+    /// <summary>The most events one <c>POST /api/events</c> may carry (default 10,000).</summary>
+    public int MaxEventsPerRequest { get; set; } = 10_000;
+
+    /// <summary>Requests per client (API key, or remote address when the API is open).</summary>
+    public ApiRateLimitSettings RateLimit { get; set; } = new();
+}
+
+/// <summary>The section <c>StreamGrains:Api:Keys:&lt;name&gt;</c>.</summary>
+public sealed class ApiKeySettings
+{
+    /// <summary>The key's SHA-256, 64 hexadecimal digits (e.g. <c>printf %s "$KEY" | sha256sum</c>): no key is stored in clear.</summary>
+    public string? Sha256 { get; set; }
+
+    /// <summary>What the key may do: <c>read</c> (the GET routes), <c>write</c> (<c>POST /api/events</c>), <c>admin</c> (the dashboard, and everything else).</summary>
+    public List<string> Scopes { get; set; } = [];
+}
+
+/// <summary>The <c>StreamGrains:Api:RateLimit</c> section: a fixed window per client, on <c>/api</c>.</summary>
+public sealed class ApiRateLimitSettings
+{
+    /// <summary>Requests one client may make per <see cref="Window"/> (default 10,000); 0 turns rate limiting off.</summary>
+    public int PermitLimit { get; set; } = 10_000;
+
+    /// <summary>The window (default one second).</summary>
+    public TimeSpan Window { get; set; } = TimeSpan.FromSeconds(1);
+}

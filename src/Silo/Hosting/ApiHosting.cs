@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.RateLimiting;
+using Scalar.AspNetCore;
+using StreamGrains.Silo.Api;
+using StreamGrains.Silo.Api.Security;
+using StreamGrains.Silo.Configuration;
+
+namespace StreamGrains.Silo.Hosting;
+
+/// <summary>
+/// The public HTTP API around the endpoints: API keys and their scopes, the request size limit, rate limits, and the
+/// OpenAPI document (<c>/openapi/v1.json</c>) with its reference page (<c>/api-docs</c>).
+/// </summary>
+internal static class ApiHosting
+{
+    /// <summary>The rate-limiting policy of <c>/api</c>.</summary>
+    public const string RateLimitPolicy = "streamgrains-api";
+
+    public static void AddStreamGrainsApi(this WebApplicationBuilder builder, StreamGrainsOptions options)
+    {
+        var api = options.Api;
+        builder.Services.AddSingleton(new ApiKeyRegistry(api));
+        builder.Services.AddSingleton<EventPublisher>();
+        // Kestrel's own limit is a backstop against abuse; POST /api/events enforces MaxRequestBytes itself, so that a
+        // body a little too large gets its 413 on a connection that stays sound (Kestrel drains the rest).
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = api.MaxRequestBytes * 4);
+
+        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, _ => { });
+        builder.Services.AddSingleton<IAuthorizationHandler, ApiScopeHandler>();
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(ApiScopes.ApiPolicy, policy => policy.AddRequirements(new ApiScopeRequirement(null)))
+            .AddPolicy(ApiScopes.Policy(ApiScopes.Read), policy => policy.AddRequirements(new ApiScopeRequirement(ApiScopes.Read)))
+            .AddPolicy(ApiScopes.Policy(ApiScopes.Write), policy => policy.AddRequirements(new ApiScopeRequirement(ApiScopes.Write)))
+            .AddPolicy(ApiScopes.Policy(ApiScopes.Admin), policy => policy.AddRequirements(new ApiScopeRequirement(ApiScopes.Admin)));
+
+        builder.Services.AddRateLimiter(limiter =>
+        {
+            limiter.AddPolicy(RateLimitPolicy, context =>
+            {
+                if (api.RateLimit.PermitLimit == 0)
+                {
+                    return RateLimitPartition.GetNoLimiter("off");
+                }
+
+                // Per client: the API key's name, or the remote address where the API is open (or no key was sent).
+                var client = context.User.Identity?.IsAuthenticated == true ? $"key:{context.User.Identity.Name}" : $"ip:{context.Connection.RemoteIpAddress}";
+                return RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = api.RateLimit.PermitLimit,
+                    Window = api.RateLimit.Window,
+                    QueueLimit = 0,
+                });
+            });
+            limiter.OnRejected = async (rejected, cancellationToken) =>
+            {
+                var response = rejected.HttpContext.Response;
+                response.StatusCode = StatusCodes.Status429TooManyRequests;
+                if (rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
+                {
+                    response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                }
+
+                await rejected.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = rejected.HttpContext,
+                    ProblemDetails =
+                    {
+                        Status = StatusCodes.Status429TooManyRequests,
+                        Title = "Too many requests",
+                        Detail = $"At most {api.RateLimit.PermitLimit} requests per {api.RateLimit.Window} per client (StreamGrains:Api:RateLimit).",
+                    },
+                }).ConfigureAwait(false);
+            };
+        });
+
+        builder.Services.AddOpenApi("v1", openApi => openApi.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "StreamGrains API";
+            document.Info.Description = "Publish events; read profiles, decisions, aggregates, sessions and statistics. With API keys configured, send X-Api-Key or Authorization: Bearer.";
+            return Task.CompletedTask;
+        }));
+    }
+
+    /// <summary>Authentication, authorization and rate limiting, in that order (the limiter partitions by key).</summary>
+    public static void UseStreamGrainsApi(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+    }
+
+    /// <summary>The conventions of every <c>/api</c> route: the scope its method needs, and the rate limit.</summary>
+    public static TBuilder RequireApiAccess<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.RequireAuthorization(ApiScopes.ApiPolicy).RequireRateLimiting(RateLimitPolicy);
+
+    /// <summary>The OpenAPI document and the reference page; both open, like <c>/health</c>.</summary>
+    public static void MapStreamGrainsApiDocs(this WebApplication app)
+    {
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapScalarApiReference("/api-docs", reference => reference
+            .WithTitle("StreamGrains API")
+            .WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+    }
+}
