@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.Json;
 using StreamGrains.Events;
@@ -58,7 +59,7 @@ public static class DecisionJson
     /// <param name="utf8Json">The value.</param>
     /// <param name="decision">The decision, when the value is one.</param>
     /// <returns>False when the value is not a decision of this contract.</returns>
-    public static bool TryParse(ReadOnlySpan<byte> utf8Json, out Decision? decision)
+    public static bool TryParse(ReadOnlySpan<byte> utf8Json, [NotNullWhen(true)] out Decision? decision)
     {
         decision = null;
         try

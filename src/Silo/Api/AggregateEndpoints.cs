@@ -1,6 +1,7 @@
 using System.Globalization;
 using StreamGrains.Aggregations;
 using StreamGrains.Silo.Aggregations;
+using StreamGrains.Api;
 
 namespace StreamGrains.Silo.Api;
 
@@ -124,27 +125,3 @@ internal static class AggregateEndpoints
             detail: $"No {(sessions ? "session" : "time-windowed")} aggregation '{name}' is configured; {(known.Count == 0 ? "there is none" : $"there are: {string.Join(", ", known)}")}.");
     }
 }
-
-/// <summary>The body of <c>GET /api/aggregates/{name}/{key}</c>.</summary>
-/// <param name="Aggregation">The aggregation.</param>
-/// <param name="Key">The group key.</param>
-/// <param name="Windows">Its windows, by start.</param>
-public sealed record WindowsResponse(string Aggregation, string Key, IReadOnlyList<AggregateWindow> Windows);
-
-/// <summary>The body of <c>GET /api/aggregates/{name}?top=N</c>.</summary>
-/// <param name="Aggregation">The aggregation.</param>
-/// <param name="WindowStart">The latest final window's start (null: none final yet).</param>
-/// <param name="WindowEnd">Its end.</param>
-/// <param name="Keys">The keys by count, highest first.</param>
-public sealed record TopResponse(string Aggregation, DateTimeOffset? WindowStart, DateTimeOffset? WindowEnd, IReadOnlyList<TopKey> Keys);
-
-/// <summary>A key and its count.</summary>
-/// <param name="Key">The key.</param>
-/// <param name="Count">Its count in the window.</param>
-public sealed record TopKey(string Key, long Count);
-
-/// <summary>The body of <c>GET /api/sessions/{name}/{key}</c>.</summary>
-/// <param name="Aggregation">The aggregation.</param>
-/// <param name="Key">The group key.</param>
-/// <param name="Sessions">Its open and retained closed sessions, by start.</param>
-public sealed record SessionsResponse(string Aggregation, string Key, IReadOnlyList<SessionView> Sessions);

@@ -3,6 +3,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using StreamGrains.Events;
 using StreamGrains.Silo.Configuration;
+using StreamGrains.Api;
 
 namespace StreamGrains.Silo.Api;
 
@@ -181,7 +182,3 @@ internal static class PublishEndpoints
         title: "Request too large",
         detail: $"The body may be at most {limit} bytes (StreamGrains:Api:MaxRequestBytes).");
 }
-
-/// <summary>The body of a <c>202</c> from <c>POST /api/events</c>.</summary>
-/// <param name="Accepted">The events Kafka acknowledged.</param>
-public sealed record PublishResponse(int Accepted);

@@ -1,0 +1,72 @@
+using StreamGrains.Api;
+using StreamGrains.Decisions;
+using StreamGrains.Events;
+
+namespace StreamGrains.Client;
+
+/// <summary>
+/// What applications do with a StreamGrains cluster: publish events, and read profiles, decisions (recent and live),
+/// aggregates, top keys, sessions and statistics. Made by <see cref="StreamGrainsClient.Create"/> or, with dependency
+/// injection, <c>services.AddStreamGrainsClient(...)</c>.
+/// </summary>
+/// <remarks>
+/// Refusals of the API (401, 403, 400 with the invalid fields, 413, 429 after retries) throw
+/// <see cref="StreamGrainsApiException"/>. Transient failures are retried; a publish retried after a lost answer may
+/// publish its events twice (at least once: give events an <c>id</c> to recognise them).
+/// </remarks>
+public interface IStreamGrainsClient
+{
+    /// <summary>Publishes events; returns once Kafka has acknowledged them all.</summary>
+    /// <param name="events">The events (at most the cluster's <c>Api:MaxEventsPerRequest</c>).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The number of events accepted.</returns>
+    Task<int> PublishAsync(IReadOnlyCollection<StreamEvent> events, CancellationToken cancellationToken = default);
+
+    /// <summary>An entity's profile, or null when the cluster has never seen the entity.</summary>
+    /// <param name="entity">The entity.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<ProfileResponse?> GetProfileAsync(string entity, CancellationToken cancellationToken = default);
+
+    /// <summary>Recent decisions of the whole cluster, newest first.</summary>
+    /// <param name="entity">Only about this entity.</param>
+    /// <param name="rule">Only of this rule.</param>
+    /// <param name="limit">At most this many (1 to 1000; the server's default is 100).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<IReadOnlyList<Decision>> GetAlertsAsync(string? entity = null, string? rule = null, int? limit = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Decisions as they are made (server-sent events), until <paramref name="cancellationToken"/> ends it or the server goes away.</summary>
+    /// <param name="entity">Only about this entity.</param>
+    /// <param name="rule">Only of this rule.</param>
+    /// <param name="cancellationToken">Ends the stream.</param>
+    IAsyncEnumerable<Decision> StreamAlertsAsync(string? entity = null, string? rule = null, CancellationToken cancellationToken = default);
+
+    /// <summary>A key's open and final windows of a time-windowed aggregation, or null when the aggregation holds no window of the key.</summary>
+    /// <param name="aggregation">The aggregation's name.</param>
+    /// <param name="key">The group key.</param>
+    /// <param name="from">Only windows ending after this.</param>
+    /// <param name="until">Only windows starting before this.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="StreamGrainsApiException">No such aggregation (404).</exception>
+    Task<WindowsResponse?> GetWindowsAsync(string aggregation, string key, DateTimeOffset? from = null, DateTimeOffset? until = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The keys with the highest counts in the aggregation's latest final window.</summary>
+    /// <param name="aggregation">The aggregation's name.</param>
+    /// <param name="top">How many keys (1 to 1000).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<TopResponse> GetTopAsync(string aggregation, int top = 10, CancellationToken cancellationToken = default);
+
+    /// <summary>A key's open and recently closed sessions, or null when the aggregation holds no session of the key.</summary>
+    /// <param name="aggregation">The session aggregation's name.</param>
+    /// <param name="key">The group key.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="StreamGrainsApiException">No such aggregation (404).</exception>
+    Task<SessionsResponse?> GetSessionsAsync(string aggregation, string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Events processed, decisions, dead letters, decision latency and active profiles: the answering silo and the cluster.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<StatsResponse> GetStatsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The answering silo: version, address, Kafka topics and partitions, storage.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<InfoResponse> GetInfoAsync(CancellationToken cancellationToken = default);
+}

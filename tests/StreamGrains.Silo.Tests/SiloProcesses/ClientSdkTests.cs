@@ -1,0 +1,118 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using StreamGrains.Client;
+using StreamGrains.Decisions;
+using StreamGrains.Events;
+using StreamGrains.Hosting;
+using StreamGrains.Silo.Tests.Infrastructure;
+
+namespace StreamGrains.Silo.Tests.SiloProcesses;
+
+/// <summary>The client SDK against a running silo: every method, the live decision stream, keys and refusals.</summary>
+public sealed class ClientSdkTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 7, 9, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task Every_method_works_against_a_running_silo_including_the_live_decision_stream()
+    {
+        const string Key = "sdk-test-key-0123456789";
+        await using var silo = SiloProcess.Start(
+            "--demo", "false", "--partitions", "2",
+            "--StreamGrains:Api:Keys:app:Sha256", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Key))),
+            "--StreamGrains:Api:Keys:app:Scopes:0", "read", "--StreamGrains:Api:Keys:app:Scopes:1", "write",
+            "--StreamGrains:Rules:big:Kind", "Threshold", "--StreamGrains:Rules:big:Above", "900",
+            "--StreamGrains:Aggregations:pay:EventTypes:0", "payment", "--StreamGrains:Aggregations:pay:Window:Kind", "Tumbling", "--StreamGrains:Aggregations:pay:Window:Size", "00:00:10",
+            "--StreamGrains:Aggregations:visits:EventTypes:0", "click", "--StreamGrains:Aggregations:visits:Window:Kind", "Session", "--StreamGrains:Aggregations:visits:Window:Gap", "00:00:05");
+        await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+
+        var services = new ServiceCollection();
+        services.AddStreamGrainsClient(o =>
+        {
+            o.BaseAddress = silo.BaseAddress;
+            o.ApiKey = Key;
+        });
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<IStreamGrainsClient>();
+
+        // The live stream first, so that it sees the decisions as they are made.
+        using var streaming = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var live = new List<Decision>();
+        var listening = Task.Run(async () =>
+        {
+            await foreach (var decision in client.StreamAlertsAsync(rule: "big", cancellationToken: streaming.Token))
+            {
+                live.Add(decision);
+                if (live.Count == 2)
+                {
+                    return;
+                }
+            }
+        });
+        await Task.Delay(1_000);
+
+        // Publish: payments of two cards in one 10-second window (two above 900), clicks of a user, then a closer.
+        var events = new List<StreamEvent>
+        {
+            Payment("s-1", "card-1", 1, 100), Payment("s-2", "card-1", 2, 950), Payment("s-3", "card-2", 3, 50),
+            Payment("s-4", "card-2", 4, 990), Payment("s-5", "card-1", 5, 10),
+            Click("c-1", "user-1", 1), Click("c-2", "user-1", 3),
+        };
+        Assert.Equal(7, await client.PublishAsync(events));
+        Assert.Equal(2, await client.PublishAsync([Payment("closer-1", "closer-1", 3_600, 1), Click("closer-2", "closer-2", 3_600)]));
+
+        await listening.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(["s-2", "s-4"], live.Select(d => d.EventId!).Order());
+
+        // Recent decisions, filtered.
+        var alerts = await Eventually.ValueAsync(() => client.GetAlertsAsync(rule: "big"), a => a.Count == 2, TimeSpan.FromSeconds(30));
+        Assert.Equal(["s-2", "s-4"], alerts.Select(d => d.EventId!).Order());
+        Assert.Equal(["s-4"], (await client.GetAlertsAsync(entity: "card-2")).Select(d => d.EventId));
+        Assert.Single(await client.GetAlertsAsync(limit: 1));
+
+        // A profile, and one never seen.
+        var profile = await Eventually.ValueAsync(() => client.GetProfileAsync("card-1"), p => p?.Count == 3, TimeSpan.FromSeconds(30));
+        Assert.Equal(1060, profile!.Sum);
+        Assert.Null(await client.GetProfileAsync("never-seen"));
+
+        // Windows, top keys, sessions.
+        var windows = await Eventually.ValueAsync(() => client.GetWindowsAsync("pay", "card-1"), w => w?.Windows.Any(x => x.Final) == true, TimeSpan.FromSeconds(30));
+        Assert.Equal(3, windows!.Windows.Single(w => w.Start == T0).Count);
+        Assert.Null(await client.GetWindowsAsync("pay", "no-such-card"));
+        var missing = await Assert.ThrowsAsync<StreamGrainsApiException>(() => client.GetWindowsAsync("no-such-aggregation", "card-1"));
+        Assert.Equal(HttpStatusCode.NotFound, missing.Status);
+        var top = await Eventually.ValueAsync(() => client.GetTopAsync("pay", top: 2), t => t.Keys.Count == 2 && t.WindowStart == T0, TimeSpan.FromSeconds(30));
+        Assert.Equal([("card-1", 3L), ("card-2", 2L)], top.Keys.Select(k => (k.Key, k.Count)));
+        var sessions = await Eventually.ValueAsync(() => client.GetSessionsAsync("visits", "user-1"), s => s?.Sessions.Any(x => x.Closed) == true, TimeSpan.FromSeconds(30));
+        Assert.Equal(2, sessions!.Sessions.Single().Count);
+        Assert.Null(await client.GetSessionsAsync("visits", "no-such-user"));
+
+        // Statistics and the silo's own description.
+        var stats = await client.GetStatsAsync();
+        Assert.True(stats.Silo.EventsProcessed >= 9);
+        Assert.Equal(2, stats.Silo.DecisionsByRule["big"]);
+        var info = await client.GetInfoAsync();
+        Assert.Contains(info.Kafka.Topics, t => t.Name == "events");
+        Assert.False(string.IsNullOrEmpty(info.SiloAddress));
+
+        // Refusals arrive as exceptions with the problem's details.
+        var invalid = await Assert.ThrowsAsync<StreamGrainsApiException>(() => client.PublishAsync([new StreamEvent { Entity = "x", Type = "", Timestamp = T0 }]));
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.Status);
+        Assert.Contains("[0].type", invalid.Errors.Keys);
+        await using var anonymous = StreamGrainsClient.Create(new StreamGrainsClientOptions { BaseAddress = silo.BaseAddress, MaxRetries = 0 });
+        var refused = await Assert.ThrowsAsync<StreamGrainsApiException>(() => anonymous.GetStatsAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.Status);
+    }
+
+    private static StreamEvent Payment(string id, string card, double seconds, double value) => new()
+    {
+        Id = id, Entity = card, Type = "payment", Timestamp = T0.AddSeconds(seconds), Value = value,
+    };
+
+    private static StreamEvent Click(string id, string user, double seconds) => new()
+    {
+        Id = id, Entity = user, Type = "click", Timestamp = T0.AddSeconds(seconds),
+    };
+}
