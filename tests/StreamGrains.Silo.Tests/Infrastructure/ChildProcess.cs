@@ -55,6 +55,29 @@ internal sealed class ChildProcess : IAsyncDisposable
             info.Environment[name] = value;
         }
 
+        return Launch(info);
+    }
+
+    /// <summary>Starts a program that is not .NET (nginx, chromium), its output captured as a .NET child's is.</summary>
+    public static ChildProcess StartProgram(string program, IEnumerable<string> arguments, string workingDirectory)
+    {
+        var info = new ProcessStartInfo(program)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        return Launch(info);
+    }
+
+    private static ChildProcess Launch(ProcessStartInfo info)
+    {
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var child = new ChildProcess(process);
         process.OutputDataReceived += (_, e) =>
