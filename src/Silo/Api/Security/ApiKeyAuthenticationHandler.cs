@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace StreamGrains.Silo.Api.Security;
 
@@ -48,9 +49,10 @@ internal sealed class ApiKeyAuthenticationHandler(
     {
         var presented = PresentedKey() is not null;
         Response.StatusCode = StatusCodes.Status401Unauthorized;
+        // The dashboard asks a browser for Basic credentials (a lone challenge: Chromium did not take it from a list).
         Response.Headers.WWWAuthenticate = Request.Path.StartsWithSegments("/dashboard", StringComparison.OrdinalIgnoreCase)
-            ? "Basic realm=\"StreamGrains dashboard (the password is an API key with the admin scope)\", Bearer"
-            : "Bearer, ApiKey header=\"X-Api-Key\"";
+            ? new StringValues("Basic realm=\"StreamGrains dashboard (password: an API key with the admin scope)\"")
+            : new StringValues(["Bearer", "ApiKey header=\"X-Api-Key\""]);
         await WriteProblemAsync(
             StatusCodes.Status401Unauthorized,
             presented ? "Unknown API key" : "API key required",
