@@ -56,7 +56,8 @@ internal sealed class KafkaEnvironment : IDisposable
     /// <summary>The topics the platform reads or writes.</summary>
     public IReadOnlyList<string> Topics => TopicsOf(_settings);
 
-    private static List<string> TopicsOf(KafkaSettings settings)
+    /// <summary>The platform's topics under <paramref name="settings"/>, in the order the embedded broker creates them.</summary>
+    public static List<string> TopicsOf(KafkaSettings settings)
     {
         List<string> topics = [settings.InputTopic, settings.DeadLetterTopic, settings.DecisionsTopic];
         if (!string.IsNullOrWhiteSpace(settings.EnrichedTopic))
