@@ -1,5 +1,6 @@
 namespace StreamGrains.Api;
 
 /// <summary>The body of a <c>202</c> from <c>POST /api/events</c>.</summary>
-/// <param name="Accepted">The events Kafka acknowledged.</param>
-public sealed record PublishResponse(int Accepted);
+/// <param name="Accepted">The events taken: acknowledged by Kafka, or safely in the silo's spill log while Kafka is away.</param>
+/// <param name="Spilled">How many of them wait in the spill log (sent, in order, once Kafka answers again).</param>
+public sealed record PublishResponse(int Accepted, int Spilled = 0);

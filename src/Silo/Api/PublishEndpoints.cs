@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Confluent.Kafka;
+using ErrorCode = Confluent.Kafka.ErrorCode;
 using Microsoft.Extensions.Options;
 using StreamGrains.Events;
+using StreamGrains.Silo.Api.Publishing;
 using StreamGrains.Silo.Configuration;
 using StreamGrains.Api;
 
@@ -49,19 +51,21 @@ internal static class PublishEndpoints
             return Results.ValidationProblem(errors, title: "Invalid events", detail: "Nothing of this request was published.");
         }
 
+        int spilled;
         try
         {
-            await publisher.PublishAsync(events, cancellationToken).ConfigureAwait(false);
+            spilled = await publisher.PublishAsync(events, cancellationToken).ConfigureAwait(false);
         }
         catch (ProduceException<string, byte[]> ex)
         {
+            var tooLarge = ex.Error.Code is ErrorCode.MsgSizeTooLarge;
             return Results.Problem(
-                statusCode: StatusCodes.Status503ServiceUnavailable,
-                title: "Kafka did not take the events",
-                detail: $"{ex.Error.Reason}. Some events of this request may be published; sending it again publishes those twice.");
+                statusCode: tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status503ServiceUnavailable,
+                title: tooLarge ? "An event is larger than Kafka takes" : "Kafka refused the events",
+                detail: $"{ex.Error.Reason}. Other events of this request may be published; sending it again publishes those twice.");
         }
 
-        return Results.Json(new PublishResponse(events.Count), statusCode: StatusCodes.Status202Accepted);
+        return Results.Json(new PublishResponse(events.Count, spilled), statusCode: StatusCodes.Status202Accepted);
     }
 
     /// <summary>

@@ -15,6 +15,15 @@ public sealed class ApiSettings
     /// <summary>The most events one <c>POST /api/events</c> may carry (default 10,000).</summary>
     public int MaxEventsPerRequest { get; set; } = 10_000;
 
+    /// <summary>
+    /// How long a posted event waits for Kafka's acknowledgement before it goes to the local spill log instead (default
+    /// 5 s): the longest a <c>POST /api/events</c> waits when Kafka is away.
+    /// </summary>
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Where posted events wait while Kafka is away; empty: <c>streamgrains-spill/&lt;cluster&gt;-&lt;silo port&gt;</c> under the temp directory. Give each silo its own, on a disk that outlives the process.</summary>
+    public string? SpillDirectory { get; set; }
+
     /// <summary>Requests per client (API key, or remote address when the API is open).</summary>
     public ApiRateLimitSettings RateLimit { get; set; } = new();
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;
 using Scalar.AspNetCore;
 using StreamGrains.Silo.Api;
+using StreamGrains.Silo.Api.Publishing;
 using StreamGrains.Silo.Api.Security;
 using StreamGrains.Silo.Configuration;
 
@@ -23,6 +24,7 @@ internal static class ApiHosting
         var api = options.Api;
         builder.Services.AddSingleton(new ApiKeyRegistry(api));
         builder.Services.AddSingleton<EventPublisher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EventPublisher>());
         // Kestrel's own limit is a backstop against abuse; POST /api/events enforces MaxRequestBytes itself, so that a
         // body a little too large gets its 413 on a connection that stays sound (Kestrel drains the rest).
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = api.MaxRequestBytes * 4);

@@ -1,0 +1,145 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Text;
+
+namespace StreamGrains.Silo.Api.Publishing;
+
+/// <summary>
+/// Records Kafka could not take yet, on local disk, in the order they were given: an append-only file of
+/// <c>[length][crc32][key length][key][value]</c> records, written through (flushed to the device) before
+/// <see cref="Append"/> returns, and a small file holding how far it has been sent. Survives a restart; a record torn by
+/// a crash mid-write (its length or checksum does not match) ends the log. Not thread-safe: its owner locks.
+/// </summary>
+internal sealed class SpillLog : IDisposable
+{
+    private const int HeaderBytes = 8;
+    private readonly string _path;
+    private readonly string _positionPath;
+    private readonly FileStream _file;
+    private long _sent;
+
+    public SpillLog(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        _path = Path.Combine(directory, "spill.log");
+        _positionPath = Path.Combine(directory, "spill.sent");
+        _file = new FileStream(_path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 4096, FileOptions.None);
+        _sent = File.Exists(_positionPath) && long.TryParse(File.ReadAllText(_positionPath), out var sent) ? sent : 0;
+        _file.Seek(ValidLength(), SeekOrigin.Begin);
+        _file.SetLength(_file.Position); // drop a record a crash tore
+        _sent = Math.Min(_sent, _file.Length);
+        if (IsEmpty)
+        {
+            Reset();
+        }
+    }
+
+    /// <summary>Whether every record appended has been sent.</summary>
+    public bool IsEmpty => _sent >= _file.Length;
+
+    /// <summary>The bytes not sent yet.</summary>
+    public long PendingBytes => _file.Length - _sent;
+
+    /// <summary>Appends records, durably, in order.</summary>
+    public void Append(IEnumerable<(string Key, byte[] Value)> records)
+    {
+        _file.Seek(0, SeekOrigin.End);
+        Span<byte> header = stackalloc byte[HeaderBytes];
+        foreach (var (key, value) in records)
+        {
+            var keyBytes = Encoding.UTF8.GetBytes(key);
+            var body = new byte[4 + keyBytes.Length + value.Length];
+            BinaryPrimitives.WriteInt32LittleEndian(body, keyBytes.Length);
+            keyBytes.CopyTo(body, 4);
+            value.CopyTo(body, 4 + keyBytes.Length);
+            BinaryPrimitives.WriteInt32LittleEndian(header, body.Length);
+            BinaryPrimitives.WriteUInt32LittleEndian(header[4..], Crc32.HashToUInt32(body));
+            _file.Write(header);
+            _file.Write(body);
+        }
+
+        _file.Flush(flushToDisk: true);
+    }
+
+    /// <summary>The oldest records not sent yet, at most <paramref name="max"/>, and the position after the last of them.</summary>
+    public (List<(string Key, byte[] Value)> Records, long Next) Peek(int max)
+    {
+        var records = new List<(string Key, byte[] Value)>();
+        var position = _sent;
+        _file.Seek(position, SeekOrigin.Begin);
+        while (records.Count < max && TryRead(out var key, out var value))
+        {
+            records.Add((key, value));
+            position = _file.Position;
+        }
+
+        return (records, position);
+    }
+
+    /// <summary>Records that everything before <paramref name="next"/> was sent (acknowledged by Kafka); an emptied log starts over.</summary>
+    public void Sent(long next)
+    {
+        _sent = next;
+        if (IsEmpty)
+        {
+            Reset();
+            return;
+        }
+
+        var temporary = _positionPath + ".tmp";
+        File.WriteAllText(temporary, _sent.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        File.Move(temporary, _positionPath, overwrite: true);
+    }
+
+    public void Dispose() => _file.Dispose();
+
+    private void Reset()
+    {
+        _file.SetLength(0);
+        _file.Flush(flushToDisk: true);
+        _sent = 0;
+        File.Delete(_positionPath);
+    }
+
+    /// <summary>The length of the log's whole records from the start.</summary>
+    private long ValidLength()
+    {
+        _file.Seek(0, SeekOrigin.Begin);
+        var valid = 0L;
+        while (TryRead(out _, out _))
+        {
+            valid = _file.Position;
+        }
+
+        return valid;
+    }
+
+    private bool TryRead(out string key, out byte[] value)
+    {
+        key = string.Empty;
+        value = [];
+        Span<byte> header = stackalloc byte[HeaderBytes];
+        if (_file.Read(header) != HeaderBytes)
+        {
+            return false;
+        }
+
+        var length = BinaryPrimitives.ReadInt32LittleEndian(header);
+        if (length < 4 || length > _file.Length - _file.Position)
+        {
+            return false;
+        }
+
+        var body = new byte[length];
+        _file.ReadExactly(body);
+        var keyLength = BinaryPrimitives.ReadInt32LittleEndian(body);
+        if (Crc32.HashToUInt32(body) != BinaryPrimitives.ReadUInt32LittleEndian(header[4..]) || keyLength < 0 || keyLength > length - 4)
+        {
+            return false;
+        }
+
+        key = Encoding.UTF8.GetString(body, 4, keyLength);
+        value = body[(4 + keyLength)..];
+        return true;
+    }
+}
