@@ -16,11 +16,14 @@ namespace StreamGrains.Client;
 /// </remarks>
 public interface IStreamGrainsClient
 {
-    /// <summary>Publishes events; returns once Kafka has acknowledged them all.</summary>
+    /// <summary>
+    /// Publishes events; returns once each is acknowledged by Kafka or, while Kafka is away, safely in the answering
+    /// silo's spill log (sent from there, in order, once Kafka answers again).
+    /// </summary>
     /// <param name="events">The events (at most the cluster's <c>Api:MaxEventsPerRequest</c>).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>The number of events accepted.</returns>
-    Task<int> PublishAsync(IReadOnlyCollection<StreamEvent> events, CancellationToken cancellationToken = default);
+    /// <returns>How many events were accepted, and how many of them wait in the spill log.</returns>
+    Task<PublishResponse> PublishAsync(IReadOnlyCollection<StreamEvent> events, CancellationToken cancellationToken = default);
 
     /// <summary>An entity's profile, or null when the cluster has never seen the entity.</summary>
     /// <param name="entity">The entity.</param>

@@ -46,7 +46,7 @@ public sealed class StreamGrainsClient : IStreamGrainsClient, IDisposable, IAsyn
     }
 
     /// <inheritdoc/>
-    public Task<int> PublishAsync(IReadOnlyCollection<StreamEvent> events, CancellationToken cancellationToken = default) => _client.PublishAsync(events, cancellationToken);
+    public Task<PublishResponse> PublishAsync(IReadOnlyCollection<StreamEvent> events, CancellationToken cancellationToken = default) => _client.PublishAsync(events, cancellationToken);
 
     /// <inheritdoc/>
     public Task<ProfileResponse?> GetProfileAsync(string entity, CancellationToken cancellationToken = default) => _client.GetProfileAsync(entity, cancellationToken);

@@ -16,7 +16,7 @@ internal sealed class StreamGrainsHttpClient(HttpClient http) : IStreamGrainsCli
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public async Task<int> PublishAsync(IReadOnlyCollection<StreamEvent> events, CancellationToken cancellationToken = default)
+    public async Task<PublishResponse> PublishAsync(IReadOnlyCollection<StreamEvent> events, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(events);
         var body = new StringBuilder("[");
@@ -27,7 +27,7 @@ internal sealed class StreamGrainsHttpClient(HttpClient http) : IStreamGrainsCli
 
         using var content = new StringContent(body.Append(']').ToString(), Encoding.UTF8, "application/json");
         using var response = await http.PostAsync(new Uri("api/events", UriKind.Relative), content, cancellationToken).ConfigureAwait(false);
-        return (await ReadAsync<PublishResponse>(response, cancellationToken).ConfigureAwait(false)).Accepted;
+        return await ReadAsync<PublishResponse>(response, cancellationToken).ConfigureAwait(false);
     }
 
     public Task<ProfileResponse?> GetProfileAsync(string entity, CancellationToken cancellationToken = default) =>

@@ -13,6 +13,8 @@ internal static class RepositoryPaths
 
     public static string KafkaBrokerDll => Output("src/KafkaBroker", "StreamGrains.KafkaBroker.dll");
 
+    public static string CliDll => Output("src/Cli", "streamgrains.dll");
+
     private static string Output(string project, string file)
     {
         var path = Path.Combine(Root, project, "bin", Configuration, "net10.0", file);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using StreamGrains.Api;
 using StreamGrains.Client;
 using StreamGrains.Decisions;
 using StreamGrains.Events;
@@ -60,8 +61,8 @@ public sealed class ClientSdkTests
             Payment("s-4", "card-2", 4, 990), Payment("s-5", "card-1", 5, 10),
             Click("c-1", "user-1", 1), Click("c-2", "user-1", 3),
         };
-        Assert.Equal(7, await client.PublishAsync(events));
-        Assert.Equal(2, await client.PublishAsync([Payment("closer-1", "closer-1", 3_600, 1), Click("closer-2", "closer-2", 3_600)]));
+        Assert.Equal(new PublishResponse(7, 0), await client.PublishAsync(events));
+        Assert.Equal(2, (await client.PublishAsync([Payment("closer-1", "closer-1", 3_600, 1), Click("closer-2", "closer-2", 3_600)])).Accepted);
 
         await listening.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(["s-2", "s-4"], live.Select(d => d.EventId!).Order());
