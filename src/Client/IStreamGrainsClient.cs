@@ -11,8 +11,8 @@ namespace StreamGrains.Client;
 /// </summary>
 /// <remarks>
 /// Refusals of the API (401, 403, 400 with the invalid fields, 413, 429 after retries) throw
-/// <see cref="StreamGrainsApiException"/>. Transient failures are retried; a publish retried after a lost answer may
-/// publish its events twice (at least once: give events an <c>id</c> to recognise them).
+/// <see cref="StreamGrainsApiException"/>. Transient failures of reads are retried; a publish is not (sent again after a
+/// lost answer, its events would be there twice: give events an <c>id</c> to recognise them).
 /// </remarks>
 public interface IStreamGrainsClient
 {

@@ -15,7 +15,7 @@ public sealed class StreamGrainsClientOptions
     /// <summary>How long a call may take across all its attempts (default 30 s).</summary>
     public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often a call is retried after a transient failure (5xx, 408, 429, connection errors; default 3).</summary>
+    /// <summary>How often a read is retried after a transient failure (5xx, 408, 429, connection errors; default 3); publishing is not retried.</summary>
     public int MaxRetries { get; set; } = 3;
 
     /// <summary>Throws when a setting is out of range, naming it.</summary>

@@ -17,6 +17,9 @@ internal sealed class ProduceCommand : ClientCommand<ProduceCommand.Settings>
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Events per request: well under the API's default <c>Api:MaxEventsPerRequest</c> (10,000).</summary>
+    private const int MaxPerRequest = 1_000;
+
     internal sealed class Settings : ClientSettings
     {
         [CommandOption("--rate <EVENTS_PER_SECOND>")]
@@ -84,7 +87,11 @@ internal sealed class ProduceCommand : ClientCommand<ProduceCommand.Settings>
                         });
                     }
 
-                    spilled += (await client.PublishAsync(batch, cancellationToken).ConfigureAwait(false)).Spilled;
+                    foreach (var chunk in batch.Chunk(MaxPerRequest))
+                    {
+                        spilled += (await client.PublishAsync(chunk, cancellationToken).ConfigureAwait(false)).Spilled;
+                    }
+
                     sent += batch.Count;
                     progress(sent);
                 }

@@ -12,6 +12,8 @@ public static class StreamGrainsClientServiceCollectionExtensions
     /// Adds <see cref="IStreamGrainsClient"/> over the HTTP API: a typed <see cref="HttpClient"/> (from
     /// <see cref="IHttpClientFactory"/>) with the API key, and Microsoft.Extensions.Http.Resilience's standard pipeline
     /// (rate limiter, total timeout, retries with backoff and jitter, circuit breaker, attempt timeout) set from the options.
+    /// Only reads are retried: a publish that fails is the caller's to send again (the silo answers it within
+    /// <c>Api:PublishTimeout</c> even when Kafka is away, by spilling).
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets the options (base address, key, timeouts, retries).</param>
@@ -44,6 +46,7 @@ public static class StreamGrainsClientServiceCollectionExtensions
             resilience.TotalRequestTimeout.Timeout = options.TotalTimeout;
             resilience.CircuitBreaker.SamplingDuration = options.AttemptTimeout * 2;
             resilience.Retry.MaxRetryAttempts = Math.Max(1, options.MaxRetries);
+            resilience.Retry.DisableForUnsafeHttpMethods(); // a POST retried after a lost answer would publish its events twice
             if (options.MaxRetries == 0)
             {
                 resilience.Retry.ShouldHandle = _ => ValueTask.FromResult(false);

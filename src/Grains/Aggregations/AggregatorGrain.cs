@@ -58,7 +58,7 @@ internal sealed partial class AggregatorGrain(
     {
         if (_dirty)
         {
-            await CheckpointAsync(deactivating: true, cancellationToken);
+            await CheckpointAsync(deactivating: true, cancellationToken, shuttingDown: reason.ReasonCode == DeactivationReasonCode.ShuttingDown);
         }
     }
 
@@ -116,7 +116,8 @@ internal sealed partial class AggregatorGrain(
     /// and are lost only if the silo dies before they are taken, while not writing would lose the open windows).
     /// </param>
     /// <param name="cancellationToken">Ends the write.</param>
-    private async Task CheckpointAsync(bool deactivating, CancellationToken cancellationToken)
+    /// <param name="shuttingDown">The silo stops: with outputs unacknowledged nothing is written, and the next reader replays the events.</param>
+    private async Task CheckpointAsync(bool deactivating, CancellationToken cancellationToken, bool shuttingDown = false)
     {
         if (!await _unacknowledged.WaitAsync(deactivating ? Timeout.InfiniteTimeSpan : AcknowledgementWait, cancellationToken))
         {
@@ -126,7 +127,12 @@ internal sealed partial class AggregatorGrain(
                 return; // still dirty: the next tick tries again
             }
 
-            LogDeactivatedUnacknowledged(logger, this.GetPrimaryKeyString(), _unacknowledged.Count);
+            LogDeactivatedUnacknowledged(logger, this.GetPrimaryKeyString(), _unacknowledged.Count, shuttingDown);
+            if (shuttingDown)
+            {
+                return;
+            }
+
             cancellationToken = CancellationToken.None;
         }
 
@@ -180,8 +186,8 @@ internal sealed partial class AggregatorGrain(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Aggregator {Key}: {Count} published windows or sessions not yet acknowledged; its state is written at a later tick")]
     private static partial void LogAwaitingAcknowledgements(ILogger logger, string key, int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Aggregator {Key}: deactivated with {Count} published windows or sessions not yet acknowledged; its state is written, and they are lost if this silo dies before they are taken")]
-    private static partial void LogDeactivatedUnacknowledged(ILogger logger, string key, int count);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Aggregator {Key}: deactivated with {Count} published windows or sessions not yet acknowledged (silo stopping: {ShuttingDown}); stopping, its state stays unwritten and the events are replayed; otherwise it is written, and they are lost only if this silo dies before they are taken")]
+    private static partial void LogDeactivatedUnacknowledged(ILogger logger, string key, int count, bool shuttingDown);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Aggregator {Key}: its state could not be written; trying again")]
     private static partial void LogCheckpointFailed(ILogger logger, string key, Exception exception);

@@ -40,11 +40,22 @@ public sealed class UnacknowledgedOutputs
     /// <returns>True when nothing is left unacknowledged; false on time-out or cancellation.</returns>
     public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (Count <= 0)
+        var deadline = timeout == Timeout.InfiniteTimeSpan ? (long?)null : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (Count > 0)
         {
-            return true;
+            // The signal says the count reached zero at some moment; a record sent since keeps the loop going.
+            var left = deadline is { } d ? TimeSpan.FromMilliseconds(Math.Max(0, d - Environment.TickCount64)) : Timeout.InfiniteTimeSpan;
+            if (!await WaitForZeroAsync(left, cancellationToken))
+            {
+                return Count <= 0;
+            }
         }
 
+        return true;
+    }
+
+    private async Task<bool> WaitForZeroAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
         TaskCompletionSource drained;
         while (true)
         {
@@ -72,12 +83,12 @@ public sealed class UnacknowledgedOutputs
 
         try
         {
-            await drained.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            await drained.Task.WaitAsync(timeout, cancellationToken);
             return true;
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
-            return Count <= 0;
+            return false;
         }
     }
 }

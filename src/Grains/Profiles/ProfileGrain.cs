@@ -85,7 +85,7 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _metrics.Deactivated();
-        await CheckpointAsync(deactivating: true, cancellationToken);
+        await CheckpointAsync(deactivating: true, cancellationToken, shuttingDown: reason.ReasonCode == DeactivationReasonCode.ShuttingDown);
     }
 
     public async Task<ProfileSnapshot?> GetProfile()
@@ -283,12 +283,16 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
     /// was published after all).
     /// </summary>
     /// <param name="deactivating">
-    /// The activation ends: it waits for the acknowledgements as long as Orleans lets it, and then writes whatever came:
-    /// not writing would lose the events from the profile, while the unacknowledged records are still retried by the
-    /// producer and are lost only if this silo also dies before Kafka takes them.
+    /// The activation ends: it waits for the acknowledgements as long as Orleans lets it. Moving or idle, it then writes
+    /// whatever came: the silo lives on and its producer keeps retrying, while not writing would lose the events from the
+    /// profile (the stream goes on past them).
     /// </param>
     /// <param name="cancellationToken">Ends the write.</param>
-    private async Task CheckpointAsync(bool deactivating, CancellationToken cancellationToken)
+    /// <param name="shuttingDown">
+    /// The silo stops: with records still unacknowledged it writes nothing, and its partitions' commits stay behind the
+    /// events (the producer is about to be disposed): the next reader replays them and decides them again.
+    /// </param>
+    private async Task CheckpointAsync(bool deactivating, CancellationToken cancellationToken, bool shuttingDown = false)
     {
         if (!_dirty)
         {
@@ -303,7 +307,12 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
                 return; // still dirty: the next checkpoint tries again
             }
 
-            LogDeactivatedUnacknowledged(_logger, Entity, _unacknowledged.Count);
+            LogDeactivatedUnacknowledged(_logger, Entity, _unacknowledged.Count, shuttingDown);
+            if (shuttingDown)
+            {
+                return;
+            }
+
             cancellationToken = CancellationToken.None; // the deactivation's time is up, and the state must still be written
         }
 
@@ -327,8 +336,8 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
     [LoggerMessage(Level = LogLevel.Debug, Message = "Profile {Entity}: {Count} published records not yet acknowledged by Kafka; its state is written at a later checkpoint")]
     private static partial void LogAwaitingAcknowledgements(ILogger logger, string entity, int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Profile {Entity}: deactivated with {Count} published records not yet acknowledged by Kafka; its state is written, and they are lost if this silo dies before Kafka takes them")]
-    private static partial void LogDeactivatedUnacknowledged(ILogger logger, string entity, int count);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Profile {Entity}: deactivated with {Count} published records not yet acknowledged by Kafka (silo stopping: {ShuttingDown}); stopping, its state stays unwritten and the events are replayed; otherwise it is written, and they are lost only if this silo dies before Kafka takes them")]
+    private static partial void LogDeactivatedUnacknowledged(ILogger logger, string entity, int count, bool shuttingDown);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Profile {Entity}: its context could not be loaded; deciding with what is known")]
     private static partial void LogContextFailed(ILogger logger, string entity, Exception exception);

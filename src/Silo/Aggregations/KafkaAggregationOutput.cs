@@ -100,12 +100,7 @@ internal sealed partial class KafkaAggregationOutput : IAggregationOutput, IDisp
 
     private void Produce(string topic, Message<byte[]?, byte[]?> message, UnacknowledgedOutputs unacknowledged)
     {
-        unacknowledged.Sent();
-        KafkaOutputs.Produce(_producer, topic, message, report =>
-        {
-            _onDelivery(report);
-            unacknowledged.Acknowledged(); // delivered, or failed for good (counted and logged above)
-        });
+        KafkaOutputs.Produce(_producer, topic, message, _onDelivery, unacknowledged);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "An aggregation output to {Topic} could not be published ({Failures} so far): {Reason}")]

@@ -10,9 +10,9 @@ using StreamGrains.Api;
 namespace StreamGrains.Silo.Api;
 
 /// <summary>
-/// <c>POST /api/events</c>: one event or a JSON array of events in the event contract. <c>202 {"accepted": n}</c> once
-/// Kafka acknowledged them all; any invalid item: <c>400</c> problem+json whose <c>errors</c> are keyed
-/// <c>[index].field</c>, and nothing of the request is published.
+/// <c>POST /api/events</c>: one event or a JSON array of events in the event contract. <c>202 {"accepted": n, "spilled": m}</c>
+/// once each is acknowledged by Kafka or in the silo's spill log (<see cref="EventPublisher"/>); any invalid item:
+/// <c>400</c> problem+json whose <c>errors</c> are keyed <c>[index].field</c>, and nothing of the request is published.
 /// </summary>
 internal static class PublishEndpoints
 {
@@ -20,12 +20,12 @@ internal static class PublishEndpoints
     {
         endpoints.MapPost("/api/events", PublishAsync)
             .WithName("PublishEvents")
-            .WithSummary("Publishes one event or a JSON array of events; 202 {\"accepted\": n} once Kafka acknowledged them; 400 naming each bad item's index and field, publishing nothing.")
+            .WithSummary("Publishes one event or a JSON array of events; 202 {\"accepted\": n, \"spilled\": m} once each is acknowledged by Kafka or in the silo's spill log (Kafka away); 400 naming each bad item's index and field, publishing nothing.")
             .Accepts<JsonElement>("application/json")
             .Produces<PublishResponse>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return endpoints;
     }
 
@@ -58,11 +58,13 @@ internal static class PublishEndpoints
         }
         catch (ProduceException<string, byte[]> ex)
         {
+            // Refused for good (waiting would not help): a 4xx, which clients do not retry; the others of the request are
+            // in Kafka or the spill log.
             var tooLarge = ex.Error.Code is ErrorCode.MsgSizeTooLarge;
             return Results.Problem(
-                statusCode: tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status503ServiceUnavailable,
-                title: tooLarge ? "An event is larger than Kafka takes" : "Kafka refused the events",
-                detail: $"{ex.Error.Reason}. Other events of this request may be published; sending it again publishes those twice.");
+                statusCode: tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status422UnprocessableEntity,
+                title: tooLarge ? "An event is larger than Kafka takes" : "Kafka refused an event",
+                detail: $"{ex.Error.Reason}. The other events of this request are taken; sending it again publishes those twice.");
         }
 
         return Results.Json(new PublishResponse(events.Count, spilled), statusCode: StatusCodes.Status202Accepted);

@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using StreamGrains.Outputs;
 
 namespace StreamGrains.Silo.Kafka;
 
@@ -20,6 +21,34 @@ internal static class KafkaOutputs
         }
 
         return config;
+    }
+
+    /// <summary>
+    /// As <see cref="Produce{TKey, TValue}(IProducer{TKey, TValue}, string, Message{TKey, TValue}, Action{DeliveryReport{TKey, TValue}})"/>,
+    /// counting the record in the grain's <paramref name="unacknowledged"/> until its delivery report (or a refusal) ends it.
+    /// </summary>
+    public static void Produce<TKey, TValue>(IProducer<TKey, TValue> producer, string topic, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>> onDelivery, UnacknowledgedOutputs unacknowledged)
+    {
+        unacknowledged.Sent();
+        try
+        {
+            Produce(producer, topic, message, report =>
+            {
+                try
+                {
+                    onDelivery(report);
+                }
+                finally
+                {
+                    unacknowledged.Acknowledged(); // delivered, or failed for good (counted and logged by onDelivery)
+                }
+            });
+        }
+        catch
+        {
+            unacknowledged.Acknowledged(); // never handed over: nothing will acknowledge it
+            throw;
+        }
     }
 
     /// <summary>

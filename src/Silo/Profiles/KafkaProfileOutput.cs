@@ -132,12 +132,7 @@ internal sealed partial class KafkaProfileOutput : IProfileOutput, IDisposable
 
     private void Produce(string topic, string key, byte[] value, Headers? headers, UnacknowledgedOutputs unacknowledged)
     {
-        unacknowledged.Sent();
-        KafkaOutputs.Produce(_producer, topic, new Message<string, byte[]> { Key = key, Value = value, Headers = headers }, report =>
-        {
-            _onDelivery(report);
-            unacknowledged.Acknowledged(); // delivered, or failed for good (counted and logged above)
-        });
+        KafkaOutputs.Produce(_producer, topic, new Message<string, byte[]> { Key = key, Value = value, Headers = headers }, _onDelivery, unacknowledged);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka did not take a record for '{Topic}' ({Failed} so far): {Reason}")]

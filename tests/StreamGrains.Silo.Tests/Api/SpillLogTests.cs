@@ -16,14 +16,14 @@ public sealed class SpillLogTests : IDisposable
         log.Append(Records(5, 3));
         Assert.False(log.IsEmpty);
 
-        var (first, next) = log.Peek(6);
+        var first = log.Peek(6);
         Assert.Equal(Keys(0, 6), first.Select(r => r.Key));
         Assert.Equal("value-3", Encoding.UTF8.GetString(first[3].Value));
-        log.Sent(next);
+        log.Sent(first[^1].End);
 
-        var (rest, end) = log.Peek(100);
+        var rest = log.Peek(100);
         Assert.Equal(Keys(6, 2), rest.Select(r => r.Key));
-        log.Sent(end);
+        log.Sent(rest[^1].End);
         Assert.True(log.IsEmpty);
         Assert.Equal(0, new FileInfo(Path.Combine(_directory.FullName, "spill.log")).Length);
     }
@@ -34,7 +34,7 @@ public sealed class SpillLogTests : IDisposable
         using (var log = new SpillLog(_directory.FullName))
         {
             log.Append(Records(0, 4));
-            log.Sent(log.Peek(1).Next);
+            log.Sent(log.Peek(1)[0].End);
         }
 
         // A crash in the middle of a write: half a record at the end.
@@ -44,9 +44,9 @@ public sealed class SpillLogTests : IDisposable
         }
 
         using var reopened = new SpillLog(_directory.FullName);
-        Assert.Equal(Keys(1, 3), reopened.Peek(100).Records.Select(r => r.Key));
+        Assert.Equal(Keys(1, 3), reopened.Peek(100).Select(r => r.Key));
         reopened.Append(Records(4, 1));
-        Assert.Equal(Keys(1, 4), reopened.Peek(100).Records.Select(r => r.Key));
+        Assert.Equal(Keys(1, 4), reopened.Peek(100).Select(r => r.Key));
     }
 
     [Fact]
@@ -64,7 +64,22 @@ public sealed class SpillLogTests : IDisposable
         File.WriteAllBytes(path, bytes);
 
         using var reopened = new SpillLog(_directory.FullName);
-        Assert.Equal(Keys(0, 1), reopened.Peek(100).Records.Select(r => r.Key));
+        Assert.Equal(Keys(0, 1), reopened.Peek(100).Select(r => r.Key));
+    }
+
+    [Fact]
+    public void A_saved_position_that_is_not_between_two_records_sends_the_log_from_its_start()
+    {
+        using (var log = new SpillLog(_directory.FullName))
+        {
+            log.Append(Records(0, 3));
+            log.Sent(log.Peek(1)[0].End);
+        }
+
+        File.WriteAllText(Path.Combine(_directory.FullName, "spill.sent"), "5"); // inside the first record
+
+        using var reopened = new SpillLog(_directory.FullName);
+        Assert.Equal(Keys(0, 3), reopened.Peek(100).Select(r => r.Key));
     }
 
     public void Dispose() => _directory.Delete(recursive: true);

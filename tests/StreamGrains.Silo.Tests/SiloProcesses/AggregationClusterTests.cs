@@ -101,8 +101,7 @@ public sealed class AggregationClusterTests
                 .Select(r => JsonDocument.Parse(r.Text()).RootElement)
                 .ToList();
             var pay = records.Where(j => j.GetProperty("aggregation").GetString() == "pay" && j.GetProperty("key").GetString()!.StartsWith("card", StringComparison.Ordinal))
-                .GroupBy(j => (j.GetProperty("key").GetString()!, j.GetProperty("windowStart").GetDateTimeOffset()))
-                .ToDictionary(g => g.Key, g => g.Select(j => j.GetProperty("count").GetInt64()).Distinct().ToList());
+                .CountsByWindow();
             Assert.Equal(expected.Keys.Order(), pay.Keys.Order());
             Assert.All(expected, e => Assert.Equal([(long)e.Value], pay[e.Key]));
             var totals = records.Where(j => j.GetProperty("aggregation").GetString() == "total" && j.GetProperty("windowStart").GetDateTimeOffset() < T0.AddHours(1))
@@ -137,15 +136,7 @@ public sealed class AggregationClusterTests
         var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync("aggregation-unacked");
         await using var broker = ChildProcess.StartDll(RepositoryPaths.KafkaBrokerDll, ["--brokers", "2", "--partitions", "2"], redirectInput: true);
         var bootstrap = await broker.WaitForLineAsync("bootstrap.servers=", TimeSpan.FromSeconds(60));
-        foreach (var topic in new[] { "events", "events.dlq", "decisions", "events.enriched", "sessions", "events.late", "aggregates" })
-        {
-            for (var partition = 0; partition < 2; partition++)
-            {
-                var command = $"leader {topic} {partition} {(topic == "aggregates" ? 2 : 1)}";
-                await broker.WriteLineAsync(command);
-                await broker.WaitForLineAsync($"ok {command}", TimeSpan.FromSeconds(10));
-            }
-        }
+        await broker.PlaceLeadersAsync(partitions: 2, topic => topic == "aggregates" ? 2 : 1);
 
         string[] arguments =
         [
@@ -159,8 +150,7 @@ public sealed class AggregationClusterTests
         try
         {
             await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
-            await broker.WriteLineAsync("down 2");
-            await broker.WaitForLineAsync("ok down 2", TimeSpan.FromSeconds(10));
+            await broker.CommandAsync("down 2");
 
             // 1,200 payments of 10 cards over 2 minutes of event time, then a later event per card that closes them all.
             var events = Enumerable.Range(0, 1_200).Select(i => Payment($"u{i}", $"card-{i % 10}", i * 0.1)).ToList();
@@ -191,8 +181,7 @@ public sealed class AggregationClusterTests
             await Task.Delay(TimeSpan.FromSeconds(4));
             silo.Process.Kill();
             await silo.DisposeAsync();
-            await broker.WriteLineAsync("up 2");
-            await broker.WaitForLineAsync("ok up 2", TimeSpan.FromSeconds(10));
+            await broker.CommandAsync("up 2");
 
             // Restarted: every window published, with its exact count.
             silo = SiloProcess.Start([.. arguments, "--silo-port", $"{silo.SiloPort}", "--gateway-port", $"{silo.GatewayPort}"]);
@@ -200,8 +189,7 @@ public sealed class AggregationClusterTests
             var pay = KafkaIo.ReadAll(bootstrap, "aggregates", r => r.Count >= expected.Count, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(90))
                 .Select(r => JsonDocument.Parse(r.Text()).RootElement)
                 .Where(j => j.GetProperty("windowStart").GetDateTimeOffset() < T0.AddHours(1))
-                .GroupBy(j => (j.GetProperty("key").GetString()!, j.GetProperty("windowStart").GetDateTimeOffset()))
-                .ToDictionary(g => g.Key, g => g.Select(j => j.GetProperty("count").GetInt64()).Distinct().ToList());
+                .CountsByWindow();
             Assert.Equal(expected.Keys.Order(), pay.Keys.Order());
             Assert.All(expected, e => Assert.Equal([e.Value], pay[e.Key]));
         }
@@ -283,8 +271,7 @@ public sealed class AggregationClusterTests
             var pages = KafkaIo.ReadAll(bootstrap, "aggregates", r => r.Count(x => x.Message.Key != "/closer") >= expectedPages.Count, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(90))
                 .Select(r => JsonDocument.Parse(r.Text()).RootElement)
                 .Where(j => j.GetProperty("key").GetString() != "/closer")
-                .GroupBy(j => (j.GetProperty("key").GetString()!, j.GetProperty("windowStart").GetDateTimeOffset()))
-                .ToDictionary(g => g.Key, g => g.Select(j => j.GetProperty("count").GetInt64()).Distinct().ToList());
+                .CountsByWindow();
             Assert.Equal(expectedPages.Keys.Order(), pages.Keys.Order());
             Assert.All(expectedPages, e => Assert.Equal([e.Value], pages[e.Key]));
         }

@@ -136,8 +136,10 @@ public sealed class ProfileClusterTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public async Task With_PostgreSQL_decisions_Kafka_has_not_acknowledged_when_a_silo_is_killed_are_made_again_after_the_restart()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task With_PostgreSQL_decisions_Kafka_has_not_acknowledged_when_a_silo_is_killed_or_stopped_are_made_again_after_the_restart(bool kill)
     {
         // Two brokers: the decisions topic on the second, everything else on the first. With the second down, events are
         // read and decided while their decision records wait in the silo's producer; a kill then loses those records
@@ -145,15 +147,7 @@ public sealed class ProfileClusterTests(ITestOutputHelper output)
         var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync("unacked");
         await using var broker = ChildProcess.StartDll(RepositoryPaths.KafkaBrokerDll, ["--brokers", "2", "--partitions", "2"], redirectInput: true);
         var bootstrap = await broker.WaitForLineAsync("bootstrap.servers=", TimeSpan.FromSeconds(60));
-        foreach (var topic in new[] { "events", "events.dlq", "events.enriched", "aggregates", "sessions", "events.late", "decisions" })
-        {
-            for (var partition = 0; partition < 2; partition++)
-            {
-                var command = $"leader {topic} {partition} {(topic == "decisions" ? 2 : 1)}";
-                await broker.WriteLineAsync(command);
-                await broker.WaitForLineAsync($"ok {command}", TimeSpan.FromSeconds(10));
-            }
-        }
+        await broker.PlaceLeadersAsync(partitions: 2, topic => topic == "decisions" ? 2 : 1);
 
         string[] arguments =
         [
@@ -180,17 +174,25 @@ public sealed class ProfileClusterTests(ITestOutputHelper output)
 
             // The decisions' broker goes away; a second batch is read and decided, its decision records stay unacknowledged
             // through several checkpoint and commit intervals; then the silo dies.
-            await broker.WriteLineAsync("down 2");
-            await broker.WaitForLineAsync("ok down 2", TimeSpan.FromSeconds(10));
+            await broker.CommandAsync("down 2");
             var second = Batch("b");
             await KafkaIo.ProduceAsync(bootstrap, second);
             var all = first.Concat(second).ToList();
             await WaitForCountsAsync(silo, all, TimeSpan.FromSeconds(60));
             await Task.Delay(TimeSpan.FromSeconds(4));
-            silo.Process.Kill();
+            if (kill)
+            {
+                silo.Process.Kill();
+            }
+            else
+            {
+                // A graceful stop: the profiles deactivate with their decisions still unacknowledged, and must not write
+                // a state that says those events are done.
+                Assert.Equal(0, await silo.Process.TerminateAsync(TimeSpan.FromSeconds(120)));
+            }
+
             await silo.DisposeAsync();
-            await broker.WriteLineAsync("up 2");
-            await broker.WaitForLineAsync("ok up 2", TimeSpan.FromSeconds(10));
+            await broker.CommandAsync("up 2");
 
             // Restarted: every profile exact, and every decision there exactly once.
             silo = SiloProcess.Start([.. arguments, "--silo-port", $"{silo.SiloPort}", "--gateway-port", $"{silo.GatewayPort}"]);

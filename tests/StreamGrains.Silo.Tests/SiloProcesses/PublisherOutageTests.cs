@@ -42,8 +42,7 @@ public sealed class PublisherOutageTests(ITestOutputHelper output)
             {
                 if (r == 3)
                 {
-                    await broker.WriteLineAsync("down 1");
-                    await broker.WaitForLineAsync("ok down 1", TimeSpan.FromSeconds(10));
+                    await broker.CommandAsync("down 1");
                 }
 
                 var body = "[" + string.Join(",", requests[r].Select(e => Encoding.UTF8.GetString(StreamEventJson.Serialize(e)))) + "]";
@@ -61,8 +60,7 @@ public sealed class PublisherOutageTests(ITestOutputHelper output)
             // The silo stops (Kafka still away) and starts again once it is back: the spill log is sent first.
             Assert.Equal(0, await silo.Process.TerminateAsync(TimeSpan.FromSeconds(90)));
             await silo.DisposeAsync();
-            await broker.WriteLineAsync("up 1");
-            await broker.WaitForLineAsync("ok up 1", TimeSpan.FromSeconds(10));
+            await broker.CommandAsync("up 1");
             silo = SiloProcess.Start(arguments);
             await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
 
@@ -76,8 +74,7 @@ public sealed class PublisherOutageTests(ITestOutputHelper output)
             }
 
             // Down and back again without a restart: the running silo sends what it spilled once Kafka answers.
-            await broker.WriteLineAsync("down 1");
-            await broker.WaitForLineAsync("ok down 1", TimeSpan.FromSeconds(10));
+            await broker.CommandAsync("down 1");
             var more = Enumerable.Range(300, 50).Select(i => new StreamEvent { Id = $"k{i % 5}-{i / 5:D3}", Entity = $"k{i % 5}", Type = "visit", Timestamp = DateTimeOffset.UtcNow, Value = i }).ToList();
             foreach (var chunk in more.Chunk(10))
             {
@@ -86,7 +83,7 @@ public sealed class PublisherOutageTests(ITestOutputHelper output)
                 Assert.Equal(10, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("spilled").GetInt32());
             }
 
-            await broker.WriteLineAsync("up 1");
+            await broker.CommandAsync("up 1");
             var all = events.Concat(more).ToList();
             arrived = KafkaIo.ReadAll(bootstrap, "events", r => r.Count >= 350, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(90))
                 .Select(r => StreamEventJson.Parse(r.Message.Value, r.Message.Key))

@@ -87,24 +87,31 @@ internal sealed partial class EventPublisher : BackgroundService
             }
         }
 
+        // Not cancelled with the request: each delivery ends within PublishTimeout, and one the client stopped waiting
+        // for must still go to Kafka or the spill log, never nowhere.
         var deliveries = records.Select(r => _producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = r.Key, Value = r.Value }, CancellationToken.None)).ToArray();
         try
         {
-            await Task.WhenAll(deliveries).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await Task.WhenAll(deliveries).ConfigureAwait(false);
             return 0;
         }
         catch (ProduceException<string, byte[]>)
         {
-            var failures = deliveries.Select((d, i) => (Delivery: d, Record: records[i])).Where(x => x.Delivery.IsFaulted).ToList();
-            if (failures.Select(f => f.Delivery.Exception!.InnerException).OfType<ProduceException<string, byte[]>>().FirstOrDefault(e => !IsTransient(e.Error)) is { } refused)
-            {
-                throw refused; // waiting would not help: the caller hears why
-            }
-
+            var failures = deliveries.Select((d, i) => (Error: (d.Exception?.InnerException as ProduceException<string, byte[]>)?.Error, Record: records[i]))
+                .Where(x => x.Error is not null)
+                .ToList();
+            int spilled;
             lock (_gate)
             {
-                return Spill(failures.Select(f => f.Record).ToList());
+                spilled = Spill(failures.Where(f => IsTransient(f.Error!)).Select(f => f.Record).ToList());
             }
+
+            if (failures.FirstOrDefault(f => !IsTransient(f.Error!)) is { Error: { } refused })
+            {
+                throw new ProduceException<string, byte[]>(refused, new DeliveryResult<string, byte[]>()); // the caller hears why
+            }
+
+            return spilled;
         }
     }
 
@@ -113,43 +120,72 @@ internal sealed partial class EventPublisher : BackgroundService
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
-            (List<(string Key, byte[] Value)> Records, long Next) batch;
-            lock (_gate)
-            {
-                batch = _spill.IsEmpty ? ([], 0) : _spill.Peek(DrainBatch);
-            }
-
-            if (batch.Records.Count == 0)
-            {
-                await WaitAsync(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
-                continue;
-            }
-
             try
             {
-                await Task.WhenAll(batch.Records.Select(r => _producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = r.Key, Value = r.Value }, CancellationToken.None))).ConfigureAwait(false);
-                lock (_gate)
+                if (await SendSpilledAsync().ConfigureAwait(false))
                 {
-                    _spill.Sent(batch.Next);
+                    if (failures > 0)
+                    {
+                        LogResending(_logger, failures);
+                        failures = 0;
+                    }
+
+                    continue;
                 }
 
-                _resent.Add(batch.Records.Count);
-                if (failures > 0)
-                {
-                    LogResending(_logger, failures);
-                    failures = 0;
-                }
+                await WaitAsync(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
             }
-            catch (ProduceException<string, byte[]> ex)
+            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
+                // Kafka still away (or the disk in trouble): never the end of the silo; try again, less and less often.
                 if ((++failures & (failures - 1)) == 0)
                 {
-                    LogStillAway(_logger, failures, _spill.PendingBytes, ex.Error.Reason);
+                    LogStillAway(_logger, failures, PendingBytes, ex.Message);
                 }
 
                 await WaitAsync(TimeSpan.FromSeconds(Math.Min(10, failures)), stoppingToken).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Sends the oldest spilled records and records how far Kafka took them (every record acknowledged before the first
+    /// failure counts, so none is sent twice); true when all of a non-empty batch went.
+    /// </summary>
+    /// <exception cref="ProduceException{TKey, TValue}">Kafka did not take one of them.</exception>
+    private async Task<bool> SendSpilledAsync()
+    {
+        List<(string Key, byte[] Value, long End)> batch;
+        lock (_gate)
+        {
+            batch = _spill.IsEmpty ? [] : _spill.Peek(DrainBatch);
+        }
+
+        if (batch.Count == 0)
+        {
+            return false;
+        }
+
+        var deliveries = batch.Select(r => _producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = r.Key, Value = r.Value }, CancellationToken.None)).ToArray();
+        try
+        {
+            await Task.WhenAll(deliveries).ConfigureAwait(false);
+        }
+        finally
+        {
+            var taken = deliveries.TakeWhile(d => d.IsCompletedSuccessfully).Count();
+            if (taken > 0)
+            {
+                lock (_gate)
+                {
+                    _spill.Sent(batch[taken - 1].End);
+                }
+
+                _resent.Add(taken);
+            }
+        }
+
+        return true;
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

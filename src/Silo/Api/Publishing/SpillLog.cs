@@ -8,7 +8,9 @@ namespace StreamGrains.Silo.Api.Publishing;
 /// Records Kafka could not take yet, on local disk, in the order they were given: an append-only file of
 /// <c>[length][crc32][key length][key][value]</c> records, written through (flushed to the device) before
 /// <see cref="Append"/> returns, and a small file holding how far it has been sent. Survives a restart; a record torn by
-/// a crash mid-write (its length or checksum does not match) ends the log. Not thread-safe: its owner locks.
+/// a crash mid-write (its length or checksum does not match) ends the log, and a saved position that is not between two
+/// records (the log was emptied and refilled, and the position's removal was lost) sends the log again from its start.
+/// Not thread-safe: its owner locks.
 /// </summary>
 internal sealed class SpillLog : IDisposable
 {
@@ -24,10 +26,10 @@ internal sealed class SpillLog : IDisposable
         _path = Path.Combine(directory, "spill.log");
         _positionPath = Path.Combine(directory, "spill.sent");
         _file = new FileStream(_path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 4096, FileOptions.None);
-        _sent = File.Exists(_positionPath) && long.TryParse(File.ReadAllText(_positionPath), out var sent) ? sent : 0;
-        _file.Seek(ValidLength(), SeekOrigin.Begin);
-        _file.SetLength(_file.Position); // drop a record a crash tore
-        _sent = Math.Min(_sent, _file.Length);
+        var saved = File.Exists(_positionPath) && long.TryParse(File.ReadAllText(_positionPath), out var sent) ? sent : 0;
+        var (valid, onBoundary) = Scan(saved);
+        _file.SetLength(valid); // drop a record a crash tore
+        _sent = onBoundary ? saved : 0; // a position that is not between two records is not ours (a lost reset): send all again
         if (IsEmpty)
         {
             Reset();
@@ -40,10 +42,23 @@ internal sealed class SpillLog : IDisposable
     /// <summary>The bytes not sent yet.</summary>
     public long PendingBytes => _file.Length - _sent;
 
-    /// <summary>Appends records, durably, in order.</summary>
+    /// <summary>Appends records, durably, in order; a failed append (disk full) leaves the log as it was.</summary>
     public void Append(IEnumerable<(string Key, byte[] Value)> records)
     {
-        _file.Seek(0, SeekOrigin.End);
+        var before = _file.Seek(0, SeekOrigin.End);
+        try
+        {
+            AppendAt(records);
+        }
+        catch (IOException)
+        {
+            _file.SetLength(before);
+            throw;
+        }
+    }
+
+    private void AppendAt(IEnumerable<(string Key, byte[] Value)> records)
+    {
         Span<byte> header = stackalloc byte[HeaderBytes];
         foreach (var (key, value) in records)
         {
@@ -61,19 +76,17 @@ internal sealed class SpillLog : IDisposable
         _file.Flush(flushToDisk: true);
     }
 
-    /// <summary>The oldest records not sent yet, at most <paramref name="max"/>, and the position after the last of them.</summary>
-    public (List<(string Key, byte[] Value)> Records, long Next) Peek(int max)
+    /// <summary>The oldest records not sent yet, at most <paramref name="max"/>, each with the position after it (for <see cref="Sent"/>).</summary>
+    public List<(string Key, byte[] Value, long End)> Peek(int max)
     {
-        var records = new List<(string Key, byte[] Value)>();
-        var position = _sent;
-        _file.Seek(position, SeekOrigin.Begin);
+        var records = new List<(string Key, byte[] Value, long End)>();
+        _file.Seek(_sent, SeekOrigin.Begin);
         while (records.Count < max && TryRead(out var key, out var value))
         {
-            records.Add((key, value));
-            position = _file.Position;
+            records.Add((key, value, _file.Position));
         }
 
-        return (records, position);
+        return records;
     }
 
     /// <summary>Records that everything before <paramref name="next"/> was sent (acknowledged by Kafka); an emptied log starts over.</summary>
@@ -101,17 +114,19 @@ internal sealed class SpillLog : IDisposable
         File.Delete(_positionPath);
     }
 
-    /// <summary>The length of the log's whole records from the start.</summary>
-    private long ValidLength()
+    /// <summary>The length of the log's whole records from the start, and whether <paramref name="position"/> lies between two of them.</summary>
+    private (long Valid, bool OnBoundary) Scan(long position)
     {
         _file.Seek(0, SeekOrigin.Begin);
         var valid = 0L;
+        var onBoundary = position == 0;
         while (TryRead(out _, out _))
         {
             valid = _file.Position;
+            onBoundary |= valid == position;
         }
 
-        return valid;
+        return (valid, onBoundary);
     }
 
     private bool TryRead(out string key, out byte[] value)
