@@ -26,8 +26,8 @@ internal sealed partial class AggregatorGrain(
 {
     private static readonly TimeSpan ClosePeriod = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long a checkpoint waits for the windows it published to be acknowledged before it gives up until the next one.</summary>
-    private static readonly TimeSpan AcknowledgementWait = TimeSpan.FromSeconds(1);
+    /// <summary>How long a checkpoint holds the shard waiting for the windows it published to be acknowledged (it tries again at the next tick, a second later).</summary>
+    private static readonly TimeSpan AcknowledgementWait = TimeSpan.FromMilliseconds(100);
     private readonly UnacknowledgedOutputs _unacknowledged = new();
     private readonly List<AggregationResult> _emitted = [];
     private readonly Dictionary<int, long> _stored = [];
