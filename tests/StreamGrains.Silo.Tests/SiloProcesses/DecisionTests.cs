@@ -101,8 +101,13 @@ public sealed class DecisionTests(DecisionRulesFixture fixture) : IClassFixture<
         await Eventually.TrueAsync(async () => await ProfileCountAsync(byEntity.Keys.Last()) == byEntity[byEntity.Keys.Last()].Count, TimeSpan.FromSeconds(60));
         foreach (var (entity, values) in byEntity)
         {
+            // Each entity's partition may lag the one of the entity waited for above: until it catches up its profile
+            // may not exist yet (404), which is waited out like a short count.
             JsonElement profile = default;
-            await Eventually.TrueAsync(async () => (profile = await GetJsonAsync($"/api/profiles/{entity}")).GetProperty("count").GetInt32() == values.Count, TimeSpan.FromSeconds(30));
+            await Eventually.TrueAsync(
+                async () => await TryGetJsonAsync($"/api/profiles/{entity}") is { } found && (profile = found).GetProperty("count").GetInt32() == values.Count,
+                TimeSpan.FromSeconds(30),
+                entity);
 
             // The reference, in decimal: count, sum, mean and population standard deviation.
             var sum = values.Sum(v => (decimal)v);
@@ -188,6 +193,12 @@ public sealed class DecisionTests(DecisionRulesFixture fixture) : IClassFixture<
     {
         using var response = await fixture.Silo.Http.GetAsync(new Uri($"/api/profiles/{entity}", UriKind.Relative));
         return response.IsSuccessStatusCode ? JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("count").GetInt32() : 0;
+    }
+
+    private async Task<JsonElement?> TryGetJsonAsync(string path)
+    {
+        using var response = await fixture.Silo.Http.GetAsync(new Uri(path, UriKind.Relative));
+        return response.IsSuccessStatusCode ? JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone() : null;
     }
 
     private async Task<JsonElement> GetJsonAsync(string path)
