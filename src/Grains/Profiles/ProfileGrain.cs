@@ -193,8 +193,7 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
 
             // The director may not know the new reader yet (ownership is reported every second or two); until the
             // grain is where its partition is read, it asks again every two seconds, events or not.
-            _partition = lastPartition;
-            _follow ??= this.RegisterGrainTimer(FollowPartitionAsync, new GrainTimerCreationOptions(FollowPeriod, FollowPeriod) { KeepAlive = true });
+            Follow(lastPartition);
         }
         else if (_dirty)
         {
@@ -272,10 +271,16 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
         // the old silo that way). Looking again at the checkpoint, seconds later, catches it.
         if (_lastPartition >= 0 && _follow is null && !_positions.IsReadHere(_lastPartition))
         {
-            _partition = _lastPartition;
             this.MigrateOnIdle();
-            _follow = this.RegisterGrainTimer(FollowPartitionAsync, new GrainTimerCreationOptions(FollowPeriod, FollowPeriod) { KeepAlive = true });
+            Follow(_lastPartition);
         }
+    }
+
+    /// <summary>Keeps asking, every <see cref="FollowPeriod"/>, to move to where <paramref name="partition"/> is read, until the grain is there.</summary>
+    private void Follow(int partition)
+    {
+        _partition = partition;
+        _follow ??= this.RegisterGrainTimer(FollowPartitionAsync, new GrainTimerCreationOptions(FollowPeriod, FollowPeriod) { KeepAlive = true });
     }
 
     private async Task LoadContextAsync(CancellationToken cancellationToken)

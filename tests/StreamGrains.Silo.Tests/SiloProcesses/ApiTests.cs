@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Routing;
@@ -122,9 +121,9 @@ public sealed class ApiTests
     {
         await using var silo = SiloProcess.Start(
             "--demo", "false", "--partitions", "2",
-            "--StreamGrains:Api:Keys:reader:Sha256", Sha256(ReaderKey), "--StreamGrains:Api:Keys:reader:Scopes:0", "read",
-            "--StreamGrains:Api:Keys:writer:Sha256", Sha256(WriterKey), "--StreamGrains:Api:Keys:writer:Scopes:0", "write",
-            "--StreamGrains:Api:Keys:ops:Sha256", Sha256(AdminKey), "--StreamGrains:Api:Keys:ops:Scopes:0", "admin",
+            "--StreamGrains:Api:Keys:reader:Sha256", ApiKeys.Sha256(ReaderKey), "--StreamGrains:Api:Keys:reader:Scopes:0", "read",
+            "--StreamGrains:Api:Keys:writer:Sha256", ApiKeys.Sha256(WriterKey), "--StreamGrains:Api:Keys:writer:Scopes:0", "write",
+            "--StreamGrains:Api:Keys:ops:Sha256", ApiKeys.Sha256(AdminKey), "--StreamGrains:Api:Keys:ops:Scopes:0", "admin",
             "--StreamGrains:Telemetry:MetricsScope", "admin");
         await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
         Assert.Contains("API keys required: 3 configured", silo.Process.Output, StringComparison.Ordinal);
@@ -212,7 +211,6 @@ public sealed class ApiTests
         Assert.Equal(HttpStatusCode.OK, script.StatusCode); // served by the silo: no CDN needed
     }
 
-    private static string Sha256(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
     private static async Task<HttpResponseMessage> PostAsync(HttpClient http, string json) =>
         await http.PostAsync(new Uri("/api/events", UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json"));

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using StreamGrains.Api;
@@ -22,7 +21,7 @@ public sealed class ClientSdkTests
         const string Key = "sdk-test-key-0123456789";
         await using var silo = SiloProcess.Start(
             "--demo", "false", "--partitions", "2",
-            "--StreamGrains:Api:Keys:app:Sha256", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Key))),
+            "--StreamGrains:Api:Keys:app:Sha256", ApiKeys.Sha256(Key),
             "--StreamGrains:Api:Keys:app:Scopes:0", "read", "--StreamGrains:Api:Keys:app:Scopes:1", "write",
             "--StreamGrains:Rules:big:Kind", "Threshold", "--StreamGrains:Rules:big:Above", "900",
             "--StreamGrains:Aggregations:pay:EventTypes:0", "payment", "--StreamGrains:Aggregations:pay:Window:Kind", "Tumbling", "--StreamGrains:Aggregations:pay:Window:Size", "00:00:10",

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Playwright;
 using StreamGrains.Silo.Tests.Infrastructure;
@@ -41,8 +40,8 @@ public sealed class DashboardTests
     {
         await using var silo = SiloProcess.Start(
             "--demo", "false", "--partitions", "2",
-            "--StreamGrains:Api:Keys:ops:Sha256", Sha256(AdminKey), "--StreamGrains:Api:Keys:ops:Scopes:0", "admin",
-            "--StreamGrains:Api:Keys:app:Sha256", Sha256(ReaderKey), "--StreamGrains:Api:Keys:app:Scopes:0", "read");
+            "--StreamGrains:Api:Keys:ops:Sha256", ApiKeys.Sha256(AdminKey), "--StreamGrains:Api:Keys:ops:Scopes:0", "admin",
+            "--StreamGrains:Api:Keys:app:Sha256", ApiKeys.Sha256(ReaderKey), "--StreamGrains:Api:Keys:app:Scopes:0", "read");
         await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
         var url = new Uri(silo.BaseAddress, "/dashboard/#/silos").ToString();
         await using var chromium = await HeadlessChromium.LaunchAsync();
@@ -78,7 +77,6 @@ public sealed class DashboardTests
         Assert.Empty(failedCalls);
     }
 
-    private static string Sha256(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 }
 
 /// <summary>Debian's Chromium, headless, driven by Playwright (which cannot download browsers here); disposes both.</summary>
