@@ -63,7 +63,7 @@ internal sealed class StreamGrainsHttpClient(HttpClient http) : IStreamGrainsCli
     public Task<WindowsResponse?> GetWindowsAsync(string aggregation, string key, DateTimeOffset? from = null, DateTimeOffset? until = null, CancellationToken cancellationToken = default) =>
         GetOrNullAsync<WindowsResponse>(
             $"api/aggregates/{Uri.EscapeDataString(aggregation)}/{Uri.EscapeDataString(key)}{Query(("from", Time(from)), ("to", Time(until)))}",
-            notFoundTitle: "Unknown key",
+            notFoundTitle: ApiProblem.UnknownKey,
             cancellationToken);
 
     public async Task<TopResponse> GetTopAsync(string aggregation, int top = 10, CancellationToken cancellationToken = default)
@@ -73,7 +73,7 @@ internal sealed class StreamGrainsHttpClient(HttpClient http) : IStreamGrainsCli
     }
 
     public Task<SessionsResponse?> GetSessionsAsync(string aggregation, string key, CancellationToken cancellationToken = default) =>
-        GetOrNullAsync<SessionsResponse>($"api/sessions/{Uri.EscapeDataString(aggregation)}/{Uri.EscapeDataString(key)}", notFoundTitle: "Unknown key", cancellationToken);
+        GetOrNullAsync<SessionsResponse>($"api/sessions/{Uri.EscapeDataString(aggregation)}/{Uri.EscapeDataString(key)}", notFoundTitle: ApiProblem.UnknownKey, cancellationToken);
 
     public async Task<StatsResponse> GetStatsAsync(CancellationToken cancellationToken = default)
     {

@@ -6,7 +6,8 @@ namespace StreamGrains.Api;
 /// <param name="ClusterId">The Orleans cluster id.</param>
 /// <param name="Kafka">The Kafka the platform uses.</param>
 /// <param name="Storage">The grain storage kind.</param>
-public sealed record InfoResponse(string Version, string SiloAddress, string ClusterId, KafkaInfo Kafka, string Storage);
+[GenerateSerializer, Immutable, Alias("sg.api.info-response")]
+public sealed record InfoResponse([property: Id(0)] string Version, [property: Id(1)] string SiloAddress, [property: Id(2)] string ClusterId, [property: Id(3)] KafkaInfo Kafka, [property: Id(4)] string Storage);
 
 /// <summary>The Kafka part of <see cref="InfoResponse"/>.</summary>
 /// <param name="BootstrapServers">Where Kafka clients connect.</param>
@@ -16,7 +17,8 @@ public sealed record InfoResponse(string Version, string SiloAddress, string Clu
 /// <param name="Topics">The platform's topics.</param>
 /// <param name="Partitions">Every partition the platform reads: who reads it and how far.</param>
 /// <param name="Error">Why the topic metadata could not be read, if it could not.</param>
-public sealed record KafkaInfo(string BootstrapServers, bool Embedded, int? EmbeddedBrokers, string ConsumerGroup, IReadOnlyList<TopicInfo> Topics, IReadOnlyList<PartitionInfo> Partitions, string? Error);
+[GenerateSerializer, Immutable, Alias("sg.api.kafka-info")]
+public sealed record KafkaInfo([property: Id(0)] string BootstrapServers, [property: Id(1)] bool Embedded, [property: Id(2)] int? EmbeddedBrokers, [property: Id(3)] string ConsumerGroup, [property: Id(4)] IReadOnlyList<TopicInfo> Topics, [property: Id(5)] IReadOnlyList<PartitionInfo> Partitions, [property: Id(6)] string? Error);
 
 /// <summary>One partition the platform reads.</summary>
 /// <param name="Topic">The topic.</param>
@@ -32,10 +34,12 @@ public sealed record KafkaInfo(string BootstrapServers, bool Embedded, int? Embe
 /// <param name="HighWatermarkAgeMs">How long ago that high watermark was seen (it grows while the partition cannot be read).</param>
 /// <param name="Lag">Records not yet read: the high watermark minus the current offset.</param>
 /// <param name="CommitLag">Records not yet committed: the high watermark minus the committed offset.</param>
-public sealed record PartitionInfo(string Topic, int Partition, string? Owner, string State, long? CurrentOffset, long? CommittedOffset, long? HighWatermark, long? HighWatermarkAgeMs, long? Lag, long? CommitLag);
+[GenerateSerializer, Immutable, Alias("sg.api.partition-info")]
+public sealed record PartitionInfo([property: Id(0)] string Topic, [property: Id(1)] int Partition, [property: Id(2)] string? Owner, [property: Id(3)] string State, [property: Id(4)] long? CurrentOffset, [property: Id(5)] long? CommittedOffset, [property: Id(6)] long? HighWatermark, [property: Id(7)] long? HighWatermarkAgeMs, [property: Id(8)] long? Lag, [property: Id(9)] long? CommitLag);
 
 /// <summary>One topic of the platform.</summary>
 /// <param name="Name">The topic name.</param>
 /// <param name="Role">What the platform does with it: <c>input</c>, <c>dead-letter</c> or <c>output</c>.</param>
 /// <param name="Partitions">The partition count, when known.</param>
-public sealed record TopicInfo(string Name, string Role, int? Partitions);
+[GenerateSerializer, Immutable, Alias("sg.api.topic-info")]
+public sealed record TopicInfo([property: Id(0)] string Name, [property: Id(1)] string Role, [property: Id(2)] int? Partitions);

@@ -4,7 +4,8 @@ namespace StreamGrains.Api;
 /// <param name="Silo">This silo (now).</param>
 /// <param name="Cluster">Every live silo, added up (each as of its last report, at most two seconds old).</param>
 /// <param name="Silos">How many silos the cluster figures cover.</param>
-public sealed record StatsResponse(StatsInfo Silo, StatsInfo Cluster, int Silos);
+[GenerateSerializer, Immutable, Alias("sg.api.stats-response")]
+public sealed record StatsResponse([property: Id(0)] StatsInfo Silo, [property: Id(1)] StatsInfo Cluster, [property: Id(2)] int Silos);
 
 /// <summary>Profile statistics of a silo or of the cluster.</summary>
 /// <param name="EventsProcessed">Events taken into profiles.</param>
@@ -15,10 +16,12 @@ public sealed record StatsResponse(StatsInfo Silo, StatsInfo Cluster, int Silos)
 /// <param name="ActiveProfiles">Profile grains active.</param>
 /// <param name="ReplaysSkipped">Replayed events (after a crash or a rewind) the profiles recognised by offset and did not count again.</param>
 /// <param name="DuplicateDecisionsSuppressed">Decisions about replayed events that were found published already and not published again.</param>
-public sealed record StatsInfo(long EventsProcessed, long Decisions, IReadOnlyDictionary<string, long> DecisionsByRule, long DeadLetters, LatencyInfo DecisionLatencyMs, long ActiveProfiles, long ReplaysSkipped, long DuplicateDecisionsSuppressed);
+[GenerateSerializer, Immutable, Alias("sg.api.stats-info")]
+public sealed record StatsInfo([property: Id(0)] long EventsProcessed, [property: Id(1)] long Decisions, [property: Id(2)] IReadOnlyDictionary<string, long> DecisionsByRule, [property: Id(3)] long DeadLetters, [property: Id(4)] LatencyInfo DecisionLatencyMs, [property: Id(5)] long ActiveProfiles, [property: Id(6)] long ReplaysSkipped, [property: Id(7)] long DuplicateDecisionsSuppressed);
 
 /// <summary>Latency percentiles in milliseconds (null before the first decision).</summary>
 /// <param name="Count">Decisions measured.</param>
 /// <param name="P50">The median.</param>
 /// <param name="P99">The 99th percentile.</param>
-public sealed record LatencyInfo(long Count, double? P50, double? P99);
+[GenerateSerializer, Immutable, Alias("sg.api.latency-info")]
+public sealed record LatencyInfo([property: Id(0)] long Count, [property: Id(1)] double? P50, [property: Id(2)] double? P99);

@@ -5,9 +5,11 @@ namespace StreamGrains.Api;
 /// <param name="WindowStart">The latest final window's start (null: none final yet).</param>
 /// <param name="WindowEnd">Its end.</param>
 /// <param name="Keys">The keys by count, highest first.</param>
-public sealed record TopResponse(string Aggregation, DateTimeOffset? WindowStart, DateTimeOffset? WindowEnd, IReadOnlyList<TopKey> Keys);
+[GenerateSerializer, Immutable, Alias("sg.api.top-response")]
+public sealed record TopResponse([property: Id(0)] string Aggregation, [property: Id(1)] DateTimeOffset? WindowStart, [property: Id(2)] DateTimeOffset? WindowEnd, [property: Id(3)] IReadOnlyList<TopKey> Keys);
 
 /// <summary>A key and its count.</summary>
 /// <param name="Key">The key.</param>
 /// <param name="Count">Its count in the window.</param>
-public sealed record TopKey(string Key, long Count);
+[GenerateSerializer, Immutable, Alias("sg.api.top-key")]
+public sealed record TopKey([property: Id(0)] string Key, [property: Id(1)] long Count);

@@ -6,4 +6,5 @@ namespace StreamGrains.Api;
 /// <param name="Aggregation">The aggregation.</param>
 /// <param name="Key">The group key.</param>
 /// <param name="Windows">Its windows, by start.</param>
-public sealed record WindowsResponse(string Aggregation, string Key, IReadOnlyList<AggregateWindow> Windows);
+[GenerateSerializer, Immutable, Alias("sg.api.windows-response")]
+public sealed record WindowsResponse([property: Id(0)] string Aggregation, [property: Id(1)] string Key, [property: Id(2)] IReadOnlyList<AggregateWindow> Windows);

@@ -23,6 +23,27 @@ public sealed record EventRejection(string Reason, string Detail)
     /// <summary>The event fields at fault (<c>entity</c>, <c>ts</c>, <c>attrs.page</c>...), when known.</summary>
     public IReadOnlyList<string>? Fields { get; init; }
 
+    /// <summary>
+    /// Adds this rejection of the item at <paramref name="index"/> of a batch to a validation problem's errors, as the
+    /// API names them: <c>[index].field</c> for each rejected field, <c>[index]</c> when it names none.
+    /// </summary>
+    /// <param name="errors">The errors.</param>
+    /// <param name="index">The item's index in its batch.</param>
+    public void AddTo(IDictionary<string, string[]> errors, int index)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        if (Fields is not { Count: > 0 } fields)
+        {
+            errors[$"[{index}]"] = [Detail];
+            return;
+        }
+
+        foreach (var field in fields)
+        {
+            errors[$"[{index}].{field}"] = [Detail];
+        }
+    }
+
     /// <inheritdoc />
     public override string ToString() => $"{Reason}: {Detail}";
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using StreamGrains.Api;
 using StreamGrains.Silo.Decisions;
 
 namespace StreamGrains.Silo.Api;
@@ -10,14 +11,11 @@ namespace StreamGrains.Silo.Api;
 /// </summary>
 internal static class AlertEndpoints
 {
-    /// <summary>The most decisions one request returns.</summary>
-    public const int MaxLimit = 1_000;
-
     public static IEndpointRouteBuilder MapAlertEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/api/alerts", GetAlerts)
             .WithName("GetAlerts")
-            .WithSummary($"Recent decisions, newest first: ?entity=&rule=&limit= (limit 1 to {MaxLimit}, default 100).");
+            .WithSummary($"Recent decisions, newest first: ?entity=&rule=&limit= (limit 1 to {ApiRules.MaxAlerts}, default 100).");
         endpoints.MapGet("/api/alerts/stream", StreamAlerts)
             .WithName("StreamAlerts")
             .WithSummary("Decisions as they are made, as server-sent events (event: decision; data: the decision record): ?entity=&rule=.");
@@ -122,25 +120,11 @@ internal static class AlertEndpoints
     private static bool TryFilters(HttpContext context, out string? entity, out string? rule, out int limit, out Dictionary<string, string[]> errors)
     {
         var query = context.Request.Query;
-        errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         entity = query.ContainsKey("entity") ? query["entity"].ToString() : null;
-        if (entity is not null && ApiValues.EntityError(entity) is { } entityError)
-        {
-            errors["entity"] = [entityError];
-        }
-
         rule = query.ContainsKey("rule") ? query["rule"].ToString() : null;
-        if (rule is { Length: 0 or > 200 })
-        {
-            errors["rule"] = ["rule must be 1 to 200 characters."];
-        }
-
-        limit = 100;
-        if (query.ContainsKey("limit") && (!int.TryParse(query["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > MaxLimit))
-        {
-            errors["limit"] = [$"limit must be a whole number from 1 to {MaxLimit}."];
-        }
-
+        limit = ApiRules.DefaultAlerts;
+        var limitParsed = !query.ContainsKey("limit") || int.TryParse(query["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out limit);
+        errors = ApiRules.DecisionFilterErrors(entity, rule, limitParsed ? limit : 0);
         return errors.Count == 0;
     }
 }

@@ -3,7 +3,7 @@ using Confluent.Kafka;
 using ErrorCode = Confluent.Kafka.ErrorCode;
 using Microsoft.Extensions.Options;
 using StreamGrains.Events;
-using StreamGrains.Silo.Api.Publishing;
+using StreamGrains.Kafka.Publishing;
 using StreamGrains.Silo.Configuration;
 using StreamGrains.Api;
 
@@ -11,7 +11,7 @@ namespace StreamGrains.Silo.Api;
 
 /// <summary>
 /// <c>POST /api/events</c>: one event or a JSON array of events in the event contract. <c>202 {"accepted": n, "spilled": m}</c>
-/// once each is acknowledged by Kafka or in the silo's spill log (<see cref="EventPublisher"/>); any invalid item:
+/// once each is acknowledged by Kafka or in the silo's spill log (<see cref="SpillingProducer"/>); any invalid item:
 /// <c>400</c> problem+json whose <c>errors</c> are keyed <c>[index].field</c>, and nothing of the request is published.
 /// </summary>
 internal static class PublishEndpoints
@@ -29,7 +29,7 @@ internal static class PublishEndpoints
         return endpoints;
     }
 
-    private static async Task<IResult> PublishAsync(HttpContext context, EventPublisher publisher, IOptions<StreamGrainsOptions> settings, CancellationToken cancellationToken)
+    private static async Task<IResult> PublishAsync(HttpContext context, SpillingProducer publisher, IOptions<StreamGrainsOptions> settings, CancellationToken cancellationToken)
     {
         var options = settings.Value;
         var limit = options.Api.MaxRequestBytes;
@@ -54,7 +54,7 @@ internal static class PublishEndpoints
         int spilled;
         try
         {
-            spilled = await publisher.PublishAsync(events, cancellationToken).ConfigureAwait(false);
+            spilled = await publisher.PublishAsync(events.Select(e => (e.Entity, StreamEventJson.Serialize(e))).ToList()).ConfigureAwait(false);
         }
         catch (ProduceException<string, byte[]> ex)
         {
@@ -171,16 +171,7 @@ internal static class PublishEndpoints
             return;
         }
 
-        if (rejection.Fields is not { Count: > 0 } fields)
-        {
-            errors[$"[{index}]"] = [rejection.Detail];
-            return;
-        }
-
-        foreach (var field in fields)
-        {
-            errors[$"[{index}].{field}"] = [rejection.Detail];
-        }
+        rejection.AddTo(errors, index);
     }
 
     private static IResult TooLarge(long limit) => Results.Problem(

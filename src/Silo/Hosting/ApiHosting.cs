@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;
 using Scalar.AspNetCore;
 using StreamGrains.Silo.Api;
-using StreamGrains.Silo.Api.Publishing;
+using System.Diagnostics.Metrics;
+using StreamGrains.Kafka.Publishing;
+using StreamGrains.Silo.Kafka;
 using StreamGrains.Silo.Api.Security;
 using StreamGrains.Silo.Configuration;
 
@@ -19,12 +21,29 @@ internal static class ApiHosting
     /// <summary>The rate-limiting policy of <c>/api</c>.</summary>
     public const string RateLimitPolicy = "streamgrains-api";
 
+    /// <summary>Where a silo keeps the spill log of <c>POST /api/events</c>: <c>Api:SpillDirectory</c>, or one per cluster and silo port under the temp directory.</summary>
+    public static string SpillDirectory(StreamGrainsOptions options) =>
+        !string.IsNullOrWhiteSpace(options.Api.SpillDirectory)
+            ? options.Api.SpillDirectory
+            : Path.Combine(Path.GetTempPath(), "streamgrains-spill", $"{options.Cluster.ClusterId}-{options.Cluster.SiloPort}");
+
     public static void AddStreamGrainsApi(this WebApplicationBuilder builder, StreamGrainsOptions options)
     {
         var api = options.Api;
         builder.Services.AddSingleton(new ApiKeyRegistry(api));
-        builder.Services.AddSingleton<EventPublisher>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<EventPublisher>());
+        builder.Services.AddSingleton<ApiQueries>();
+        builder.Services.AddSingleton(sp => new SpillingProducer(
+            new SpillingProducerOptions
+            {
+                Producer = sp.GetRequiredService<KafkaEnvironment>().ProducerConfig("streamgrains-api"),
+                Topic = sp.GetRequiredService<KafkaEnvironment>().InputTopic,
+                SpillDirectory = SpillDirectory(options),
+                PublishTimeout = api.PublishTimeout,
+                MetricPrefix = "streamgrains.api",
+            },
+            sp.GetRequiredService<IMeterFactory>(),
+            sp.GetRequiredService<ILogger<SpillingProducer>>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SpillingProducer>());
         // Kestrel's own limit is a backstop against abuse; POST /api/events enforces MaxRequestBytes itself, so that a
         // body a little too large gets its 413 on a connection that stays sound (Kestrel drains the rest).
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = api.MaxRequestBytes * 4);

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using StreamGrains.Api;
 using StreamGrains.Client;
@@ -15,19 +14,12 @@ public sealed class ClientSdkTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 1, 7, 9, 0, 0, TimeSpan.Zero);
 
+    private const string Key = "sdk-test-key-0123456789";
+
     [Fact]
     public async Task Every_method_works_against_a_running_silo_including_the_live_decision_stream()
     {
-        const string Key = "sdk-test-key-0123456789";
-        await using var silo = SiloProcess.Start(
-            "--demo", "false", "--partitions", "2",
-            "--StreamGrains:Api:Keys:app:Sha256", ApiKeys.Sha256(Key),
-            "--StreamGrains:Api:Keys:app:Scopes:0", "read", "--StreamGrains:Api:Keys:app:Scopes:1", "write",
-            "--StreamGrains:Rules:big:Kind", "Threshold", "--StreamGrains:Rules:big:Above", "900",
-            "--StreamGrains:Aggregations:pay:EventTypes:0", "payment", "--StreamGrains:Aggregations:pay:Window:Kind", "Tumbling", "--StreamGrains:Aggregations:pay:Window:Size", "00:00:10",
-            "--StreamGrains:Aggregations:visits:EventTypes:0", "click", "--StreamGrains:Aggregations:visits:Window:Kind", "Session", "--StreamGrains:Aggregations:visits:Window:Gap", "00:00:05");
-        await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
-
+        await using var silo = await StartSiloAsync();
         var services = new ServiceCollection();
         services.AddStreamGrainsClient(o =>
         {
@@ -35,8 +27,106 @@ public sealed class ClientSdkTests
             o.ApiKey = Key;
         });
         await using var provider = services.BuildServiceProvider();
-        var client = provider.GetRequiredService<IStreamGrainsClient>();
+        await EveryMethodAsync(provider.GetRequiredService<IStreamGrainsClient>());
 
+        // Refusals of the HTTP API's own: no key.
+        await using var anonymous = StreamGrainsClient.Create(new StreamGrainsClientOptions { BaseAddress = silo.BaseAddress, MaxRetries = 0 });
+        var refused = await Assert.ThrowsAsync<StreamGrainsApiException>(() => anonymous.GetStatsAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.Status);
+    }
+
+    [Fact]
+    public async Task The_cluster_client_answers_every_method_as_the_http_api_does_and_publishes_in_process()
+    {
+        await using var silo = await StartSiloAsync();
+        string bootstrap;
+        await using (var http = StreamGrainsClient.Create(new StreamGrainsClientOptions { BaseAddress = silo.BaseAddress, ApiKey = Key }))
+        {
+            bootstrap = (await http.GetInfoAsync()).Kafka.BootstrapServers;
+        }
+
+        var spill = Directory.CreateTempSubdirectory("sg-cluster-client-");
+        try
+        {
+            await using var host = await ClusterClientHost.StartAsync(silo, o =>
+            {
+                o.KafkaBootstrapServers = bootstrap;
+                o.SpillDirectory = spill.FullName;
+            });
+            await EveryMethodAsync(host.Client);
+
+            // The same refusals as the HTTP API's, with the same statuses and fields.
+            var invalid = await Assert.ThrowsAsync<StreamGrainsApiException>(() => host.Client.GetAlertsAsync(limit: 0));
+            Assert.Equal(HttpStatusCode.BadRequest, invalid.Status);
+            Assert.Contains("limit", invalid.Errors.Keys);
+            var badTop = await Assert.ThrowsAsync<StreamGrainsApiException>(() => host.Client.GetTopAsync("pay", top: 0));
+            Assert.Equal(HttpStatusCode.BadRequest, badTop.Status);
+            var badStream = await Assert.ThrowsAsync<StreamGrainsApiException>(async () =>
+            {
+                await foreach (var unused in host.Client.StreamAlertsAsync(rule: new string('r', 201)))
+                {
+                }
+            });
+            Assert.Contains("rule", badStream.Errors.Keys);
+            var notSessions = await Assert.ThrowsAsync<StreamGrainsApiException>(() => host.Client.GetSessionsAsync("pay", "card-1")); // a windowed aggregation
+            Assert.Equal(HttpStatusCode.NotFound, notSessions.Status);
+        }
+        finally
+        {
+            spill.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_cluster_client_without_kafka_refuses_to_publish_and_bad_options_name_the_option()
+    {
+        await using var silo = await StartSiloAsync();
+        await using var host = await ClusterClientHost.StartAsync(silo);
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => host.Client.PublishAsync([Payment("p", "card-1", 1, 1)]));
+        Assert.Contains("KafkaBootstrapServers", refused.Message);
+        Assert.Equal("streamgrains", (await host.Client.GetInfoAsync()).ClusterId);
+
+        var noSpill = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder().AddStreamGrainsClusterClient(o =>
+            {
+                o.Gateways.Add("localhost:30000");
+                o.KafkaBootstrapServers = "localhost:9092";
+            }));
+        Assert.Contains("SpillDirectory", noSpill.Message);
+        var both = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder().AddStreamGrainsClusterClient(o =>
+            {
+                o.Gateways.Add("localhost");
+                o.ClusteringConnectionString = "Host=localhost";
+            }));
+        Assert.Contains("not both", both.Message);
+        Assert.Contains("'localhost' is not host:port", both.Message);
+    }
+
+    private static async Task<SiloProcess> StartSiloAsync()
+    {
+        var silo = SiloProcess.Start(
+            "--demo", "false", "--partitions", "2",
+            "--StreamGrains:Api:Keys:app:Sha256", ApiKeys.Sha256(Key),
+            "--StreamGrains:Api:Keys:app:Scopes:0", "read", "--StreamGrains:Api:Keys:app:Scopes:1", "write",
+            "--StreamGrains:Rules:big:Kind", "Threshold", "--StreamGrains:Rules:big:Above", "900",
+            "--StreamGrains:Aggregations:pay:EventTypes:0", "payment", "--StreamGrains:Aggregations:pay:Window:Kind", "Tumbling", "--StreamGrains:Aggregations:pay:Window:Size", "00:00:10",
+            "--StreamGrains:Aggregations:visits:EventTypes:0", "click", "--StreamGrains:Aggregations:visits:Window:Kind", "Session", "--StreamGrains:Aggregations:visits:Window:Gap", "00:00:05");
+        try
+        {
+            await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+            return silo;
+        }
+        catch
+        {
+            await silo.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Every method of the interface against a fresh silo, whichever way the client reaches it.</summary>
+    private static async Task EveryMethodAsync(IStreamGrainsClient client)
+    {
         // The live stream first, so that it sees the decisions as they are made.
         using var streaming = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var live = new List<Decision>();
@@ -97,13 +187,12 @@ public sealed class ClientSdkTests
         Assert.Contains(info.Kafka.Topics, t => t.Name == "events");
         Assert.False(string.IsNullOrEmpty(info.SiloAddress));
 
-        // Refusals arrive as exceptions with the problem's details.
-        var invalid = await Assert.ThrowsAsync<StreamGrainsApiException>(() => client.PublishAsync([new StreamEvent { Entity = "x", Type = "", Timestamp = T0 }]));
+        // An invalid event arrives as an exception with the problem's details, and publishes nothing of its call.
+        var invalid = await Assert.ThrowsAsync<StreamGrainsApiException>(() => client.PublishAsync([Payment("ok-1", "card-9", 1, 1), new StreamEvent { Entity = "x", Type = "", Timestamp = T0 }]));
         Assert.Equal(HttpStatusCode.BadRequest, invalid.Status);
-        Assert.Contains("[0].type", invalid.Errors.Keys);
-        await using var anonymous = StreamGrainsClient.Create(new StreamGrainsClientOptions { BaseAddress = silo.BaseAddress, MaxRetries = 0 });
-        var refused = await Assert.ThrowsAsync<StreamGrainsApiException>(() => anonymous.GetStatsAsync());
-        Assert.Equal(HttpStatusCode.Unauthorized, refused.Status);
+        Assert.Equal(["[1].type"], invalid.Errors.Keys);
+        await Task.Delay(500);
+        Assert.Null(await client.GetProfileAsync("card-9"));
     }
 
     private static StreamEvent Payment(string id, string card, double seconds, double value) => new()

@@ -101,6 +101,49 @@ public sealed class PostgresClusterTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_cluster_client_finds_the_gateways_in_the_membership_table_and_is_answered_by_the_other_silo_when_its_own_is_killed()
+    {
+        var postgres = await PostgresServer.Shared;
+        var connectionString = await postgres.CreateDatabaseAsync("clusterclient");
+        await using var broker = ChildProcess.StartDll(RepositoryPaths.KafkaBrokerDll, ["--partitions", "2"], redirectInput: true);
+        var bootstrap = await broker.WaitForLineAsync("bootstrap.servers=", TimeSpan.FromSeconds(60));
+        await using var first = StartSilo(bootstrap, connectionString);
+        await first.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        await using var second = StartSilo(bootstrap, connectionString);
+        await second.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        var silos = new Dictionary<string, SiloProcess>
+        {
+            [(await first.GetInfoAsync()).GetProperty("siloAddress").GetString()!] = first,
+            [(await second.GetInfoAsync()).GetProperty("siloAddress").GetString()!] = second,
+        };
+
+        await using var client = await ClusterClientHost.StartAsync(o => o.ClusteringConnectionString = connectionString);
+        var info = await client.Client.GetInfoAsync();
+        Assert.Equal("Postgres", info.Storage);
+        Assert.Contains(info.SiloAddress, silos.Keys);
+
+        // The gateway it talks to is killed: the next answers come from the other silo, which the table names.
+        silos[info.SiloAddress].Process.Kill();
+        var survivor = silos.Keys.Single(a => a != info.SiloAddress);
+        var after = await Eventually.ValueAsync(
+            async () =>
+            {
+                try
+                {
+                    return (await client.Client.GetInfoAsync()).SiloAddress;
+                }
+                catch (Exception ex) when (ex is not Xunit.Sdk.XunitException)
+                {
+                    output.WriteLine($"while the client fails over: {ex.GetType().Name}: {ex.Message}");
+                    return null;
+                }
+            },
+            a => a == survivor,
+            TimeSpan.FromSeconds(60));
+        Assert.Equal(survivor, after);
+    }
+
+    [Fact]
     public async Task Localhost_clustering_shares_the_partitions_evenly_too_and_hands_over_within_five_seconds()
     {
         await using var broker = ChildProcess.StartDll(RepositoryPaths.KafkaBrokerDll, ["--partitions", "8"], redirectInput: true);

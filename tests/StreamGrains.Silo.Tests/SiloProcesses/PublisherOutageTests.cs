@@ -28,14 +28,7 @@ public sealed class PublisherOutageTests(ITestOutputHelper output)
             await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
 
             // Five keys, 60 events each, posted in 12 requests of 25: the first three while Kafka is up, the rest while down.
-            var events = Enumerable.Range(0, 300).Select(i => new StreamEvent
-            {
-                Id = $"k{i % 5}-{i / 5:D3}",
-                Entity = $"k{i % 5}",
-                Type = "visit",
-                Timestamp = DateTimeOffset.UtcNow,
-                Value = i,
-            }).ToList();
+            var events = Events(0, 300);
             var requests = events.Chunk(25).ToList();
             var spilled = 0;
             for (var r = 0; r < requests.Count; r++)
@@ -64,18 +57,11 @@ public sealed class PublisherOutageTests(ITestOutputHelper output)
             silo = SiloProcess.Start(arguments);
             await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
 
-            var arrived = KafkaIo.ReadAll(bootstrap, "events", r => r.Count >= 300, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(90))
-                .Select(r => StreamEventJson.Parse(r.Message.Value, r.Message.Key))
-                .ToList();
-            Assert.Equal(events.Select(e => e.Id).Order(), arrived.Select(e => e.Id).Order()); // every one, once
-            foreach (var key in events.Select(e => e.Entity).Distinct())
-            {
-                Assert.Equal(events.Where(e => e.Entity == key).Select(e => e.Id), arrived.Where(e => e.Entity == key).Select(e => e.Id)); // in order
-            }
+            AssertArrivedOnceInOrder(bootstrap, events);
 
             // Down and back again without a restart: the running silo sends what it spilled once Kafka answers.
             await broker.CommandAsync("down 1");
-            var more = Enumerable.Range(300, 50).Select(i => new StreamEvent { Id = $"k{i % 5}-{i / 5:D3}", Entity = $"k{i % 5}", Type = "visit", Timestamp = DateTimeOffset.UtcNow, Value = i }).ToList();
+            var more = Events(300, 50);
             foreach (var chunk in more.Chunk(10))
             {
                 var body = "[" + string.Join(",", chunk.Select(e => Encoding.UTF8.GetString(StreamEventJson.Serialize(e)))) + "]";
@@ -84,20 +70,88 @@ public sealed class PublisherOutageTests(ITestOutputHelper output)
             }
 
             await broker.CommandAsync("up 1");
-            var all = events.Concat(more).ToList();
-            arrived = KafkaIo.ReadAll(bootstrap, "events", r => r.Count >= 350, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(90))
-                .Select(r => StreamEventJson.Parse(r.Message.Value, r.Message.Key))
-                .ToList();
-            Assert.Equal(all.Select(e => e.Id).Order(), arrived.Select(e => e.Id).Order());
-            foreach (var key in all.Select(e => e.Entity).Distinct())
-            {
-                Assert.Equal(all.Where(e => e.Entity == key).Select(e => e.Id), arrived.Where(e => e.Entity == key).Select(e => e.Id));
-            }
+            AssertArrivedOnceInOrder(bootstrap, [.. events, .. more]);
         }
         finally
         {
             await silo.DisposeAsync();
             spill.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Events_the_cluster_client_publishes_while_the_broker_is_down_arrive_once_in_order_per_key_after_its_restart()
+    {
+        await using var broker = ChildProcess.StartDll(RepositoryPaths.KafkaBrokerDll, ["--partitions", "4"], redirectInput: true);
+        var bootstrap = await broker.WaitForLineAsync("bootstrap.servers=", TimeSpan.FromSeconds(60));
+        var spill = Directory.CreateTempSubdirectory("sg-cluster-publisher-");
+        await using var silo = SiloProcess.Start("--kafka", bootstrap, "--demo", "false");
+        await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        void Configure(StreamGrains.Client.Cluster.StreamGrainsClusterClientOptions o)
+        {
+            o.KafkaBootstrapServers = bootstrap;
+            o.SpillDirectory = spill.FullName;
+            o.PublishTimeout = TimeSpan.FromSeconds(1);
+        }
+
+        try
+        {
+            var events = Events(0, 300);
+            var spilled = 0;
+            await using (var host = await ClusterClientHost.StartAsync(silo, Configure))
+            {
+                var calls = events.Chunk(25).ToList();
+                for (var c = 0; c < calls.Count; c++)
+                {
+                    if (c == 3)
+                    {
+                        await broker.CommandAsync("down 1");
+                    }
+
+                    var answer = await host.Client.PublishAsync(calls[c]);
+                    Assert.Equal(25, answer.Accepted);
+                    spilled += answer.Spilled;
+                }
+            }
+
+            output.WriteLine($"{spilled} of 300 events spilled in the client's process");
+            Assert.Equal(225, spilled);
+            Assert.NotEmpty(Directory.GetFiles(spill.FullName));
+
+            // The client's process stopped with Kafka away; Kafka comes back, and so does the client, with its spill log.
+            await broker.CommandAsync("up 1");
+            await using (await ClusterClientHost.StartAsync(silo, Configure))
+            {
+                AssertArrivedOnceInOrder(bootstrap, events);
+            }
+        }
+        finally
+        {
+            spill.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Five keys, round robin, ids numbered per key.</summary>
+    private static List<StreamEvent> Events(int first, int count) =>
+        Enumerable.Range(first, count).Select(i => new StreamEvent
+        {
+            Id = $"k{i % 5}-{i / 5:D3}",
+            Entity = $"k{i % 5}",
+            Type = "visit",
+            Timestamp = DateTimeOffset.UtcNow,
+            Value = i,
+        }).ToList();
+
+    /// <summary>Every event on the input topic once, and each key's in the order given.</summary>
+    private static void AssertArrivedOnceInOrder(string bootstrap, List<StreamEvent> expected)
+    {
+        var arrived = KafkaIo.ReadAll(bootstrap, "events", r => r.Count >= expected.Count, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(90))
+            .Select(r => StreamEventJson.Parse(r.Message.Value, r.Message.Key))
+            .ToList();
+        Assert.Equal(expected.Select(e => e.Id).Order(), arrived.Select(e => e.Id).Order()); // every one, once
+        foreach (var key in expected.Select(e => e.Entity).Distinct())
+        {
+            Assert.Equal(expected.Where(e => e.Entity == key).Select(e => e.Id), arrived.Where(e => e.Entity == key).Select(e => e.Id)); // in order
         }
     }
 }

@@ -1,7 +1,7 @@
 using System.Text;
-using StreamGrains.Silo.Api.Publishing;
+using StreamGrains.Kafka.Publishing;
 
-namespace StreamGrains.Silo.Tests.Api;
+namespace StreamGrains.Kafka.Tests.Publishing;
 
 public sealed class SpillLogTests : IDisposable
 {

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
 
-namespace StreamGrains.Silo.Api.Publishing;
+namespace StreamGrains.Kafka.Publishing;
 
 /// <summary>
 /// Records Kafka could not take yet, on local disk, in the order they were given: an append-only file of

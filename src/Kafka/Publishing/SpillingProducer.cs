@@ -1,26 +1,26 @@
 using System.Diagnostics.Metrics;
 using Confluent.Kafka;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using StreamGrains.Kafka.Statistics;
 using ErrorCode = Confluent.Kafka.ErrorCode;
-using StreamGrains.Events;
-using StreamGrains.Profiles;
-using StreamGrains.Silo.Configuration;
-using StreamGrains.Silo.Kafka;
 
-namespace StreamGrains.Silo.Api.Publishing;
+namespace StreamGrains.Kafka.Publishing;
 
 /// <summary>
-/// Publishes events that came in over HTTP to the input topic, keyed by entity, through one idempotent producer
-/// (acks=all, the Java client's partitioner), and loses none when Kafka is away: a record Kafka has not acknowledged
-/// within <c>Api:PublishTimeout</c> goes to a local append-only <see cref="SpillLog"/> (written through to disk), and so
-/// does every later event while the log holds any, so that events of a key stay in order; a background loop sends the
-/// log, oldest first, once Kafka answers again, also after a restart in between. A request is answered once each of its
-/// events is acknowledged by Kafka or safely on disk.
+/// Produces keyed records to one topic through one idempotent producer (acks=all, the Java client's partitioner), and
+/// loses none when Kafka is away: a record Kafka has not acknowledged within
+/// <see cref="SpillingProducerOptions.PublishTimeout"/> goes to a local append-only spill log (written through to
+/// disk), and so does every later record while the log holds any, so that records of a key stay in order; the
+/// background loop (run it as a hosted service) sends the log, oldest first, once Kafka answers again, also after a
+/// restart in between. <see cref="PublishAsync"/> returns once each record is acknowledged by Kafka or safely on disk.
+/// Used by the silo's <c>POST /api/events</c> and by the SDK's cluster mode.
 /// </summary>
 /// <remarks>
-/// Events are sent at least once: a silo killed between Kafka's acknowledgement of spilled records and the write of how
-/// far the log was sent sends those again after its restart (a graceful stop sends nothing twice).
+/// Records are sent at least once: a process killed between Kafka's acknowledgement of spilled records and the write of
+/// how far the log was sent sends those again after its restart (a graceful stop sends nothing twice).
 /// </remarks>
-internal sealed partial class EventPublisher : BackgroundService
+public sealed partial class SpillingProducer : BackgroundService
 {
     private const int DrainBatch = 500;
     private readonly IProducer<string, byte[]> _producer;
@@ -28,26 +28,43 @@ internal sealed partial class EventPublisher : BackgroundService
     private readonly SpillLog _spill;
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _wake = new(0);
-    private readonly ILogger<EventPublisher> _logger;
+    private readonly ILogger _logger;
     private readonly Counter<long> _spilled;
     private readonly Counter<long> _resent;
 
-    public EventPublisher(KafkaEnvironment kafka, Microsoft.Extensions.Options.IOptions<StreamGrainsOptions> options, IMeterFactory meters, ILogger<EventPublisher> logger)
+    /// <summary>Opens (or creates) the spill log and builds the producer.</summary>
+    /// <param name="options">Where to produce and spill.</param>
+    /// <param name="meters">Makes the meter of the producer's metrics.</param>
+    /// <param name="logger">Where the producer logs.</param>
+    /// <exception cref="ArgumentException">An option is invalid (the message names it).</exception>
+    public SpillingProducer(SpillingProducerOptions options, IMeterFactory meters, ILogger<SpillingProducer> logger)
     {
-        var api = options.Value.Api;
-        var config = kafka.ProducerConfig("streamgrains-api");
-        config.MessageTimeoutMs = (int)api.PublishTimeout.TotalMilliseconds; // then the event goes to disk instead
-        config.LingerMs = 1;
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(meters);
+        if (options.Error() is { } error)
+        {
+            throw new ArgumentException(error, nameof(options));
+        }
+
+        var config = new ProducerConfig(options.Producer.ToDictionary(p => p.Key, p => p.Value))
+        {
+            EnableIdempotence = true,
+            Acks = Acks.All,
+            Partitioner = Partitioner.Murmur2Random, // keys land where the platform places their profiles
+            MessageTimeoutMs = (int)options.PublishTimeout.TotalMilliseconds, // then the record goes to disk instead
+        };
+        config.LingerMs ??= 1;
         _producer = new ProducerBuilder<string, byte[]>(config)
             .SetLogHandler((_, message) => LogKafka(logger, message.Level.ToString(), message.Message))
             .Build();
-        _topic = kafka.InputTopic;
+        _topic = options.Topic;
         _logger = logger;
-        _spill = new SpillLog(SpillDirectory(options.Value));
-        var meter = meters.Create(ProfileMetrics.MeterName);
-        _spilled = meter.CreateCounter<long>("streamgrains.api.events.spilled", "{event}", "Events POSTed while Kafka could not take them, written to the local spill log.");
-        _resent = meter.CreateCounter<long>("streamgrains.api.events.resent", "{event}", "Spilled events sent to Kafka once it answered again.");
-        meter.CreateObservableUpDownCounter("streamgrains.api.spill.pending", () => PendingBytes, "By", "Bytes of the spill log not yet in Kafka.");
+        _spill = new SpillLog(options.SpillDirectory);
+        var prefix = options.MetricPrefix;
+        var meter = meters.Create(KafkaStreamMetrics.MeterName);
+        _spilled = meter.CreateCounter<long>($"{prefix}.events.spilled", "{event}", "Records Kafka could not take in time, written to the local spill log.");
+        _resent = meter.CreateCounter<long>($"{prefix}.events.resent", "{event}", "Spilled records sent to Kafka once it answered again.");
+        meter.CreateObservableUpDownCounter($"{prefix}.spill.pending", () => PendingBytes, "By", "Bytes of the spill log not yet in Kafka.");
         if (!_spill.IsEmpty)
         {
             LogSpillFound(logger, _spill.PendingBytes);
@@ -66,19 +83,17 @@ internal sealed partial class EventPublisher : BackgroundService
         }
     }
 
-    /// <summary>Where a silo keeps its spill log: <c>Api:SpillDirectory</c>, or one per cluster and silo port under the temp directory.</summary>
-    public static string SpillDirectory(StreamGrainsOptions options) =>
-        !string.IsNullOrWhiteSpace(options.Api.SpillDirectory)
-            ? options.Api.SpillDirectory
-            : Path.Combine(Path.GetTempPath(), "streamgrains-spill", $"{options.Cluster.ClusterId}-{options.Cluster.SiloPort}");
-
     /// <summary>
-    /// Publishes the events; returns once each is acknowledged by Kafka or in the spill log (how many went there).
+    /// Produces the records; returns once each is acknowledged by Kafka or in the spill log (how many went there). Not
+    /// cancellable: each delivery ends within the publish timeout, and one the caller stopped waiting for must still go
+    /// to Kafka or the spill log, never nowhere.
     /// </summary>
-    /// <exception cref="ProduceException{TKey, TValue}">Kafka refused an event for good (too large, not authorised).</exception>
-    public async Task<int> PublishAsync(IReadOnlyList<StreamEvent> events, CancellationToken cancellationToken)
+    /// <param name="records">The records: key and value.</param>
+    /// <returns>How many of the records went to the spill log.</returns>
+    /// <exception cref="ProduceException{TKey, TValue}">Kafka refused a record for good (too large, not authorised); the others are in Kafka or the spill log.</exception>
+    public async Task<int> PublishAsync(IReadOnlyList<(string Key, byte[] Value)> records)
     {
-        var records = events.Select(e => (Key: e.Entity, Value: StreamEventJson.Serialize(e))).ToList();
+        ArgumentNullException.ThrowIfNull(records);
         lock (_gate)
         {
             if (!_spill.IsEmpty)
@@ -87,8 +102,6 @@ internal sealed partial class EventPublisher : BackgroundService
             }
         }
 
-        // Not cancelled with the request: each delivery ends within PublishTimeout, and one the client stopped waiting
-        // for must still go to Kafka or the spill log, never nowhere.
         var deliveries = records.Select(r => _producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = r.Key, Value = r.Value }, CancellationToken.None)).ToArray();
         try
         {
@@ -115,6 +128,7 @@ internal sealed partial class EventPublisher : BackgroundService
         }
     }
 
+    /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var failures = 0;
@@ -137,7 +151,7 @@ internal sealed partial class EventPublisher : BackgroundService
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
-                // Kafka still away (or the disk in trouble): never the end of the silo; try again, less and less often.
+                // Kafka still away (or the disk in trouble): never the end of the process; try again, less and less often.
                 if ((++failures & (failures - 1)) == 0)
                 {
                     LogStillAway(_logger, failures, PendingBytes, ex.Message);
@@ -188,12 +202,14 @@ internal sealed partial class EventPublisher : BackgroundService
         return true;
     }
 
+    /// <inheritdoc/>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         _producer.Flush(TimeSpan.FromSeconds(5));
     }
 
+    /// <inheritdoc/>
     public override void Dispose()
     {
         base.Dispose();
@@ -206,7 +222,7 @@ internal sealed partial class EventPublisher : BackgroundService
         _wake.Dispose();
     }
 
-    private int Spill(List<(string Key, byte[] Value)> records)
+    private int Spill(IReadOnlyList<(string Key, byte[] Value)> records)
     {
         if (records.Count == 0)
         {
@@ -241,16 +257,16 @@ internal sealed partial class EventPublisher : BackgroundService
         !error.IsFatal && error.Code is not (ErrorCode.MsgSizeTooLarge or ErrorCode.InvalidMsg or ErrorCode.RecordListTooLarge
             or ErrorCode.TopicAuthorizationFailed or ErrorCode.ClusterAuthorizationFailed or ErrorCode.Local_UnknownTopic or ErrorCode.UnknownTopicOrPart);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka did not take {Count} posted events in time: they are in the spill log, and every posted event goes there until Kafka takes them")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka did not take {Count} records in time: they are in the spill log, and every record goes there until Kafka takes them")]
     private static partial void LogSpilling(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The spill log holds {Bytes} bytes from before this start: sending them first")]
     private static partial void LogSpillFound(ILogger logger, long bytes);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka still does not take the spilled events ({Failures} tries; {Bytes} bytes waiting): {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka still does not take the spilled records ({Failures} tries; {Bytes} bytes waiting): {Reason}")]
     private static partial void LogStillAway(ILogger logger, int failures, long bytes, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Kafka takes the spilled events again, after {Failures} failed tries")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Kafka takes the spilled records again, after {Failures} failed tries")]
     private static partial void LogResending(ILogger logger, int failures);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Kafka producer {Level}: {Message}")]
