@@ -35,6 +35,7 @@ internal sealed class ClusterStreamGrainsClient(IGrainFactory grains, StreamGrai
         else if (events.Count > options.MaxEventsPerPublish)
         {
             errors["body"] = [$"At most {options.MaxEventsPerPublish} events per publish ({nameof(StreamGrainsClusterClientOptions.MaxEventsPerPublish)})."];
+            throw InvalidEvents(errors);
         }
 
         // The contract's own check, as the silo makes it of a posted event: written as JSON and read back.
@@ -64,7 +65,7 @@ internal sealed class ClusterStreamGrainsClient(IGrainFactory grains, StreamGrai
 
         if (errors.Count > 0)
         {
-            throw new StreamGrainsApiException(HttpStatusCode.BadRequest, "Invalid events", "Nothing of this call was published.", errors);
+            throw InvalidEvents(errors);
         }
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -125,6 +126,9 @@ internal sealed class ClusterStreamGrainsClient(IGrainFactory grains, StreamGrai
     private static T? OrNull<T>(ApiAnswer<T> answer, string? notFoundTitle)
         where T : class =>
         answer.Problem is { Status: 404 } problem && (notFoundTitle is null || problem.Title == notFoundTitle) ? null : Value(answer);
+
+    private static StreamGrainsApiException InvalidEvents(Dictionary<string, string[]> errors) =>
+        new(HttpStatusCode.BadRequest, "Invalid events", "Nothing of this call was published.", errors);
 
     private static StreamGrainsApiException Refusal(ApiProblem problem) =>
         new((HttpStatusCode)problem.Status, problem.Title, problem.Detail, problem.Errors?.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal));

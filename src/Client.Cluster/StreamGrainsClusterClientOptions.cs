@@ -61,15 +61,17 @@ public sealed class StreamGrainsClusterClientOptions
             errors.Add($"{nameof(ServiceId)} is empty: give the silos' StreamGrains:Cluster:ServiceId.");
         }
 
-        var clustering = string.IsNullOrWhiteSpace(ClusteringConnectionString) ? 0 : 1;
-        if (Gateways.Count > 0 == (clustering == 1))
+        var table = !string.IsNullOrWhiteSpace(ClusteringConnectionString);
+        if (Gateways.Count > 0 == table)
         {
-            errors.Add($"Give either {nameof(Gateways)} (host:port of the silos' gateways) or {nameof(ClusteringConnectionString)} (the silos' PostgreSQL membership table), not {(clustering == 1 ? "both" : "neither")}.");
+            errors.Add(table
+                ? $"Give either {nameof(Gateways)} or {nameof(ClusteringConnectionString)}, not both."
+                : $"Give {nameof(Gateways)} (host:port of the silos' gateways) or {nameof(ClusteringConnectionString)} (the silos' PostgreSQL membership table).");
         }
 
         foreach (var gateway in Gateways)
         {
-            if (ParseGateway(gateway) is null)
+            if (!TrySplitGateway(gateway, out _, out _))
             {
                 errors.Add($"{nameof(Gateways)}: '{gateway}' is not host:port (e.g. localhost:30000).");
             }
@@ -98,16 +100,30 @@ public sealed class StreamGrainsClusterClientOptions
         return errors;
     }
 
-    /// <summary>A gateway's endpoint, or null when it is not <c>host:port</c>; host names are resolved.</summary>
-    internal static IPEndPoint? ParseGateway(string gateway)
+    /// <summary>Splits <c>host:port</c>; false when it is not that.</summary>
+    internal static bool TrySplitGateway(string gateway, out string host, out int port)
     {
+        host = string.Empty;
+        port = 0;
         var colon = gateway.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(gateway.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        if (colon <= 0 || !int.TryParse(gateway.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)
         {
-            return null;
+            return false;
         }
 
-        var host = gateway[..colon].Trim('[', ']');
+        host = gateway[..colon].Trim('[', ']');
+        return host.Length > 0;
+    }
+
+    /// <summary>A gateway's endpoint, its host name resolved (IPv4 first).</summary>
+    /// <exception cref="InvalidOperationException">The name does not resolve; the message names the option.</exception>
+    internal static IPEndPoint ResolveGateway(string gateway)
+    {
+        if (!TrySplitGateway(gateway, out var host, out var port))
+        {
+            throw new InvalidOperationException($"{nameof(Gateways)}: '{gateway}' is not host:port (e.g. localhost:30000).");
+        }
+
         if (IPAddress.TryParse(host, out var address))
         {
             return new IPEndPoint(address, port);
@@ -117,11 +133,13 @@ public sealed class StreamGrainsClusterClientOptions
         {
             var addresses = Dns.GetHostAddresses(host);
             var chosen = addresses.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) ?? addresses.FirstOrDefault();
-            return chosen is null ? null : new IPEndPoint(chosen, port);
+            return chosen is null
+                ? throw new InvalidOperationException($"{nameof(Gateways)}: '{host}' resolves to no address.")
+                : new IPEndPoint(chosen, port);
         }
-        catch (System.Net.Sockets.SocketException)
+        catch (System.Net.Sockets.SocketException ex)
         {
-            return null;
+            throw new InvalidOperationException($"{nameof(Gateways)}: '{host}' does not resolve ({ex.Message}).", ex);
         }
     }
 }

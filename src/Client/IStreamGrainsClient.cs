@@ -6,21 +6,25 @@ namespace StreamGrains.Client;
 
 /// <summary>
 /// What applications do with a StreamGrains cluster: publish events, and read profiles, decisions (recent and live),
-/// aggregates, top keys, sessions and statistics. Made by <see cref="StreamGrainsClient.Create"/> or, with dependency
-/// injection, <c>services.AddStreamGrainsClient(...)</c>.
+/// aggregates, top keys, sessions and statistics. Over HTTP: made by <see cref="StreamGrainsClient.Create"/> or, with
+/// dependency injection, <c>services.AddStreamGrainsClient(...)</c>. Inside the cluster (package
+/// <c>StreamGrains.Client.Cluster</c>): <c>builder.AddStreamGrainsClusterClient(...)</c>, an Orleans client.
 /// </summary>
 /// <remarks>
-/// Refusals of the API (401, 403, 400 with the invalid fields, 413, 429 after retries) throw
-/// <see cref="StreamGrainsApiException"/>. Transient failures of reads are retried; a publish is not (sent again after a
-/// lost answer, its events would be there twice: give events an <c>id</c> to recognise them).
+/// Refusals of the API (400 with the invalid fields, 404 for an unknown aggregation, 413, 422; over HTTP also 401, 403,
+/// and 429 after retries) throw <see cref="StreamGrainsApiException"/> with the HTTP status either way. Over HTTP,
+/// transient failures of reads are retried; in cluster mode a call that fails in transport throws Orleans' exception
+/// (<c>SiloUnavailableException</c>, <c>TimeoutException</c>) and retrying is the caller's. A publish is never retried
+/// by the client (sent again after a lost answer, its events would be there twice: give events an <c>id</c> to
+/// recognise them).
 /// </remarks>
 public interface IStreamGrainsClient
 {
     /// <summary>
-    /// Publishes events; returns once each is acknowledged by Kafka or, while Kafka is away, safely in the answering
-    /// silo's spill log (sent from there, in order, once Kafka answers again).
+    /// Publishes events; returns once each is acknowledged by Kafka or, while Kafka is away, safely in a spill log (the
+    /// answering silo's over HTTP, this process's own in cluster mode), sent from there, in order, once Kafka answers again.
     /// </summary>
-    /// <param name="events">The events (at most the cluster's <c>Api:MaxEventsPerRequest</c>).</param>
+    /// <param name="events">The events (at most the cluster's <c>Api:MaxEventsPerRequest</c> over HTTP, <c>MaxEventsPerPublish</c> in cluster mode).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>How many events were accepted, and how many of them wait in the spill log.</returns>
     Task<PublishResponse> PublishAsync(IReadOnlyCollection<StreamEvent> events, CancellationToken cancellationToken = default);

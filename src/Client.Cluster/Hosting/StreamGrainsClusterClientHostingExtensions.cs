@@ -22,7 +22,7 @@ public static class StreamGrainsClusterClientHostingExtensions
     /// <param name="builder">The host.</param>
     /// <param name="configure">Sets the options.</param>
     /// <returns>The host.</returns>
-    /// <exception cref="OptionsValidationException">An option is invalid; the message names it.</exception>
+    /// <exception cref="OptionsValidationException">An option is invalid (thrown here, before the host is built); the message names it.</exception>
     /// <example>
     /// <code>
     /// builder.AddStreamGrainsClusterClient(o =>
@@ -53,7 +53,9 @@ public static class StreamGrainsClusterClientHostingExtensions
             });
             if (options.Gateways.Count > 0)
             {
-                client.UseStaticClustering(options.Gateways.Select(g => StreamGrainsClusterClientOptions.ParseGateway(g)!).ToArray());
+                // Names are resolved when the client starts (not when the options are checked): a silo's name may
+                // appear in DNS only after the service was configured.
+                client.UseStaticClustering(o => o.Gateways = options.Gateways.Select(g => Orleans.Runtime.Utils.ToGatewayUri(StreamGrainsClusterClientOptions.ResolveGateway(g))).ToList());
             }
             else
             {
@@ -71,7 +73,7 @@ public static class StreamGrainsClusterClientHostingExtensions
             builder.Services.AddSingleton(sp => new SpillingProducer(
                 new SpillingProducerOptions
                 {
-                    Producer = new Confluent.Kafka.ProducerConfig(options.KafkaProperties) { BootstrapServers = options.KafkaBootstrapServers, ClientId = "streamgrains-cluster-client" },
+                    Producer = new Confluent.Kafka.ProducerConfig(new Dictionary<string, string>(options.KafkaProperties)) { BootstrapServers = options.KafkaBootstrapServers, ClientId = "streamgrains-cluster-client" },
                     Topic = options.InputTopic,
                     SpillDirectory = options.SpillDirectory!,
                     PublishTimeout = options.PublishTimeout,

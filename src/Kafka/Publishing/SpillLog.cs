@@ -25,7 +25,16 @@ internal sealed class SpillLog : IDisposable
         Directory.CreateDirectory(directory);
         _path = Path.Combine(directory, "spill.log");
         _positionPath = Path.Combine(directory, "spill.sent");
-        _file = new FileStream(_path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 4096, FileOptions.None);
+        try
+        {
+            // FileShare.None: an exclusive lock (flock on Linux), so that two producers never write one log.
+            _file = new FileStream(_path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 4096, FileOptions.None);
+        }
+        catch (IOException ex)
+        {
+            throw new IOException($"The spill log {_path} is in use by another producer: give each process its own spill directory.", ex);
+        }
+
         var saved = File.Exists(_positionPath) && long.TryParse(File.ReadAllText(_positionPath), out var sent) ? sent : 0;
         var (valid, onBoundary) = Scan(saved);
         _file.SetLength(valid); // drop a record a crash tore

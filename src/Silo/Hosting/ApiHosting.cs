@@ -27,6 +27,14 @@ internal static class ApiHosting
             ? options.Api.SpillDirectory
             : Path.Combine(Path.GetTempPath(), "streamgrains-spill", $"{options.Cluster.ClusterId}-{options.Cluster.SiloPort}");
 
+    /// <summary>The producer of <c>POST /api/events</c>: the platform's, lingering 1 ms (a request waits for its acknowledgements).</summary>
+    private static Confluent.Kafka.ProducerConfig PublishConfig(KafkaEnvironment kafka)
+    {
+        var config = kafka.ProducerConfig("streamgrains-api");
+        config.LingerMs = 1;
+        return config;
+    }
+
     public static void AddStreamGrainsApi(this WebApplicationBuilder builder, StreamGrainsOptions options)
     {
         var api = options.Api;
@@ -35,7 +43,7 @@ internal static class ApiHosting
         builder.Services.AddSingleton(sp => new SpillingProducer(
             new SpillingProducerOptions
             {
-                Producer = sp.GetRequiredService<KafkaEnvironment>().ProducerConfig("streamgrains-api"),
+                Producer = PublishConfig(sp.GetRequiredService<KafkaEnvironment>()),
                 Topic = sp.GetRequiredService<KafkaEnvironment>().InputTopic,
                 SpillDirectory = SpillDirectory(options),
                 PublishTimeout = api.PublishTimeout,

@@ -82,6 +82,20 @@ public sealed class SpillLogTests : IDisposable
         Assert.Equal(Keys(0, 3), reopened.Peek(100).Select(r => r.Key));
     }
 
+    [Fact]
+    public void A_second_producer_on_the_same_directory_is_refused_naming_the_log()
+    {
+        using (var first = new SpillLog(_directory.FullName))
+        {
+            first.Append(Records(0, 1));
+            var refused = Assert.Throws<IOException>(() => new SpillLog(_directory.FullName));
+            Assert.Contains(Path.Combine(_directory.FullName, "spill.log"), refused.Message);
+        }
+
+        using var reopened = new SpillLog(_directory.FullName); // once the first is closed
+        Assert.Equal(Keys(0, 1), reopened.Peek(10).Select(r => r.Key));
+    }
+
     public void Dispose() => _directory.Delete(recursive: true);
 
     private static List<(string Key, byte[] Value)> Records(int from, int count) =>
