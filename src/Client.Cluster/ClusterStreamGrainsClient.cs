@@ -74,6 +74,10 @@ internal sealed class ClusterStreamGrainsClient(IGrainFactory grains, StreamGrai
             var spilled = await producer.PublishAsync(records).ConfigureAwait(false);
             return new PublishResponse(records.Count, spilled);
         }
+        catch (SpillLogFullException ex)
+        {
+            throw new StreamGrainsApiException(HttpStatusCode.ServiceUnavailable, "Kafka is away and the spill log is full", $"{ex.Message} ({nameof(StreamGrainsClusterClientOptions.MaxSpillBytes)})", errors: null);
+        }
         catch (ProduceException<string, byte[]> ex)
         {
             var tooLarge = ex.Error.Code is ErrorCode.MsgSizeTooLarge;

@@ -44,6 +44,9 @@ public sealed class StreamGrainsClusterClientOptions
     /// <summary>How long Kafka may take to acknowledge an event before it goes to the spill log.</summary>
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The most bytes the spill log may hold; while Kafka is away and it is full, a publish is refused whole (503).</summary>
+    public long MaxSpillBytes { get; set; } = 1L << 30;
+
     /// <summary>The most events one <c>PublishAsync</c> takes.</summary>
     public int MaxEventsPerPublish { get; set; } = 10_000;
 
@@ -90,6 +93,11 @@ public sealed class StreamGrainsClusterClientOptions
         if (PublishTimeout < TimeSpan.FromMilliseconds(100) || PublishTimeout > TimeSpan.FromMinutes(10))
         {
             errors.Add($"{nameof(PublishTimeout)} is {PublishTimeout}: it must be from 100 ms to 10 minutes.");
+        }
+
+        if (MaxSpillBytes < 1L << 20)
+        {
+            errors.Add($"{nameof(MaxSpillBytes)} is {MaxSpillBytes}: it must be at least 1048576 (1 MiB).");
         }
 
         if (MaxEventsPerPublish < 1)

@@ -77,6 +77,7 @@ public static class StreamGrainsClusterClientHostingExtensions
                     Topic = options.InputTopic,
                     SpillDirectory = options.SpillDirectory!,
                     PublishTimeout = options.PublishTimeout,
+                    MaxSpillBytes = options.MaxSpillBytes,
                     MetricPrefix = "streamgrains.client",
                 },
                 sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),

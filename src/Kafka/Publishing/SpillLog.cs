@@ -45,6 +45,10 @@ internal sealed class SpillLog : IDisposable
         }
     }
 
+    /// <summary>The bytes <paramref name="records"/> take in the log.</summary>
+    public static long SizeOf(IEnumerable<(string Key, byte[] Value)> records) =>
+        records.Sum(r => (long)HeaderBytes + 4 + Encoding.UTF8.GetByteCount(r.Key) + r.Value.Length);
+
     /// <summary>Whether every record appended has been sent.</summary>
     public bool IsEmpty => _sent >= _file.Length;
 

@@ -26,11 +26,13 @@ public sealed partial class SpillingProducer : BackgroundService
     private readonly IProducer<string, byte[]> _producer;
     private readonly string _topic;
     private readonly SpillLog _spill;
+    private readonly long _maxSpillBytes;
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly ILogger _logger;
     private readonly Counter<long> _spilled;
     private readonly Counter<long> _resent;
+    private readonly Counter<long> _refused;
 
     /// <summary>Opens (or creates) the spill log and builds the producer.</summary>
     /// <param name="options">Where to produce and spill.</param>
@@ -60,10 +62,12 @@ public sealed partial class SpillingProducer : BackgroundService
         _topic = options.Topic;
         _logger = logger;
         _spill = new SpillLog(options.SpillDirectory);
+        _maxSpillBytes = options.MaxSpillBytes;
         var prefix = options.MetricPrefix;
         var meter = meters.Create(KafkaStreamMetrics.MeterName);
         _spilled = meter.CreateCounter<long>($"{prefix}.events.spilled", "{event}", "Records Kafka could not take in time, written to the local spill log.");
         _resent = meter.CreateCounter<long>($"{prefix}.events.resent", "{event}", "Spilled records sent to Kafka once it answered again.");
+        _refused = meter.CreateCounter<long>($"{prefix}.events.refused", "{event}", "Records refused because Kafka was away and the spill log full.");
         meter.CreateObservableUpDownCounter($"{prefix}.spill.pending", () => PendingBytes, "By", "Bytes of the spill log not yet in Kafka.");
         if (!_spill.IsEmpty)
         {
@@ -91,6 +95,7 @@ public sealed partial class SpillingProducer : BackgroundService
     /// <param name="records">The records: key and value.</param>
     /// <returns>How many of the records went to the spill log.</returns>
     /// <exception cref="ProduceException{TKey, TValue}">Kafka refused a record for good (too large, not authorised); the others are in Kafka or the spill log.</exception>
+    /// <exception cref="SpillLogFullException">Kafka is away and the spill log is full: none of the records was taken.</exception>
     public async Task<int> PublishAsync(IReadOnlyList<(string Key, byte[] Value)> records)
     {
         ArgumentNullException.ThrowIfNull(records);
@@ -98,6 +103,12 @@ public sealed partial class SpillingProducer : BackgroundService
         {
             if (!_spill.IsEmpty)
             {
+                if (_spill.PendingBytes + SpillLog.SizeOf(records) > _maxSpillBytes)
+                {
+                    _refused.Add(records.Count);
+                    throw new SpillLogFullException(_spill.PendingBytes, _maxSpillBytes);
+                }
+
                 return Spill(records); // behind the ones already waiting, in order
             }
         }

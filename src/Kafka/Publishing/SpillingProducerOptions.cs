@@ -20,6 +20,13 @@ public sealed class SpillingProducerOptions
     /// <summary>How long Kafka may take to acknowledge a record before it goes to the spill log.</summary>
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The most bytes the spill log may hold (default 1 GiB): a call that finds it full while Kafka is away is refused
+    /// whole (<see cref="SpillLogFullException"/>), so that an outage fills no disk. Records of calls already in flight
+    /// when Kafka went away are spilled even past it (they were taken; refusing them then would lose or duplicate them).
+    /// </summary>
+    public long MaxSpillBytes { get; set; } = 1L << 30;
+
     /// <summary>The prefix of the producer's metric names, e.g. <c>streamgrains.api</c>: <c>{prefix}.events.spilled</c> and so on.</summary>
     public string MetricPrefix { get; set; } = "streamgrains.publisher";
 
@@ -29,5 +36,6 @@ public sealed class SpillingProducerOptions
         : string.IsNullOrWhiteSpace(Topic) ? "Topic is empty: name the topic to produce to."
         : string.IsNullOrWhiteSpace(SpillDirectory) ? "SpillDirectory is empty: name a directory for the spill log."
         : PublishTimeout < TimeSpan.FromMilliseconds(100) || PublishTimeout > TimeSpan.FromMinutes(10) ? $"PublishTimeout is {PublishTimeout}: it must be from 100 ms to 10 minutes."
+        : MaxSpillBytes < 1024 ? $"MaxSpillBytes is {MaxSpillBytes}: it must be at least 1024."
         : null;
 }

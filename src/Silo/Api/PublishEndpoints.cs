@@ -25,7 +25,8 @@ internal static class PublishEndpoints
             .Produces<PublishResponse>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return endpoints;
     }
 
@@ -55,6 +56,12 @@ internal static class PublishEndpoints
         try
         {
             spilled = await publisher.PublishAsync(events.Select(e => (e.Entity, StreamEventJson.Serialize(e))).ToList()).ConfigureAwait(false);
+        }
+        catch (SpillLogFullException ex)
+        {
+            // Kafka away for long: refused whole, so the client may send it again as it is.
+            context.Response.Headers.RetryAfter = "5";
+            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Kafka is away and the spill log is full", detail: $"{ex.Message} (StreamGrains:Api:MaxSpillBytes)");
         }
         catch (ProduceException<string, byte[]> ex)
         {

@@ -24,6 +24,12 @@ public sealed class ApiSettings
     /// <summary>Where posted events wait while Kafka is away; empty: <c>streamgrains-spill/&lt;cluster&gt;-&lt;silo port&gt;</c> under the temp directory. Give each silo its own, on a disk that outlives the process.</summary>
     public string? SpillDirectory { get; set; }
 
+    /// <summary>
+    /// The most bytes the spill log may hold (default 1 GiB): while Kafka is away and it is full, <c>POST /api/events</c>
+    /// answers 503 with <c>Retry-After</c> and takes nothing of the request, so that an outage fills no disk.
+    /// </summary>
+    public long MaxSpillBytes { get; set; } = 1L << 30;
+
     /// <summary>Requests per client (API key, or remote address when the API is open).</summary>
     public ApiRateLimitSettings RateLimit { get; set; } = new();
 }

@@ -47,6 +47,7 @@ internal static class ApiHosting
                 Topic = sp.GetRequiredService<KafkaEnvironment>().InputTopic,
                 SpillDirectory = SpillDirectory(options),
                 PublishTimeout = api.PublishTimeout,
+                MaxSpillBytes = api.MaxSpillBytes,
                 MetricPrefix = "streamgrains.api",
             },
             sp.GetRequiredService<IMeterFactory>(),

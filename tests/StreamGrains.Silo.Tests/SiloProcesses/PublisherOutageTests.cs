@@ -131,6 +131,66 @@ public sealed class PublisherOutageTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_full_spill_log_refuses_posts_whole_with_503_and_retry_after_and_everything_it_took_arrives()
+    {
+        await using var broker = ChildProcess.StartDll(RepositoryPaths.KafkaBrokerDll, ["--partitions", "4"], redirectInput: true);
+        var bootstrap = await broker.WaitForLineAsync("bootstrap.servers=", TimeSpan.FromSeconds(60));
+        var spill = Directory.CreateTempSubdirectory("sg-spill-full-");
+        try
+        {
+            await using var silo = SiloProcess.Start(
+                "--kafka", bootstrap, "--demo", "false",
+                "--StreamGrains:Api:PublishTimeout", "00:00:01", "--StreamGrains:Api:SpillDirectory", spill.FullName,
+                "--StreamGrains:Api:MaxSpillBytes", "1048576");
+            await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+            await broker.CommandAsync("down 1");
+
+            // Requests of 1,000 events (about 110 KB in the log each) until one is refused.
+            var taken = new List<StreamEvent>();
+            var last = new List<StreamEvent>();
+            HttpResponseMessage? refused = null;
+            for (var r = 0; r < 20 && refused is null; r++)
+            {
+                var events = last = Events(r * 1_000, 1_000);
+                var body = "[" + string.Join(",", events.Select(e => Encoding.UTF8.GetString(StreamEventJson.Serialize(e)))) + "]";
+                var response = await silo.Http.PostAsync(new Uri("/api/events", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"));
+                if (response.StatusCode == HttpStatusCode.Accepted)
+                {
+                    Assert.Equal(1_000, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("spilled").GetInt32());
+                    taken.AddRange(events);
+                    response.Dispose();
+                }
+                else
+                {
+                    refused = response;
+                }
+            }
+
+            Assert.NotNull(refused);
+            using (refused)
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+                Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+                Assert.Equal(TimeSpan.FromSeconds(5), refused.Headers.RetryAfter?.Delta);
+                Assert.Contains("MaxSpillBytes", await refused.Content.ReadAsStringAsync());
+            }
+
+            // Refused exactly when it would have passed the bound: the log's bytes are the records' (12 + key + value each).
+            static long Bytes(IEnumerable<StreamEvent> events) => events.Sum(e => 12L + Encoding.UTF8.GetByteCount(e.Entity) + StreamEventJson.Serialize(e).Length);
+            output.WriteLine($"{taken.Count} events ({Bytes(taken)} bytes) spilled before the log was full");
+            Assert.True(Bytes(taken) <= 1_048_576 && Bytes(taken) + Bytes(last) > 1_048_576, $"{Bytes(taken)} bytes taken, {Bytes(last)} refused");
+
+            // Kafka back: everything taken arrives, once and in order, and nothing of the refused request.
+            await broker.CommandAsync("up 1");
+            AssertArrivedOnceInOrder(bootstrap, taken);
+        }
+        finally
+        {
+            spill.Delete(recursive: true);
+        }
+    }
+
     /// <summary>Five keys, round robin, ids numbered per key.</summary>
     private static List<StreamEvent> Events(int first, int count) =>
         Enumerable.Range(first, count).Select(i => new StreamEvent
