@@ -30,8 +30,27 @@ public sealed class ApiSettings
     /// </summary>
     public long MaxSpillBytes { get; set; } = 1L << 30;
 
+    /// <summary>
+    /// The load balancers in front of the silos, as addresses or networks (<c>10.0.0.5</c>, <c>172.16.0.0/12</c>): a request
+    /// from one of them is taken to come from the client its <c>X-Forwarded-For</c> names (and over the scheme of its
+    /// <c>X-Forwarded-Proto</c>), so that the rate limit counts each client, not the load balancer. Empty (default):
+    /// those headers are ignored.
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
     /// <summary>Requests per client (API key, or remote address when the API is open).</summary>
     public ApiRateLimitSettings RateLimit { get; set; } = new();
+
+    /// <summary>Reads one of <see cref="TrustedProxies"/>: an address, or a network in CIDR notation.</summary>
+    internal static bool TryParseProxy(string? value, out System.Net.IPAddress? address, out System.Net.IPNetwork network)
+    {
+        address = null;
+        network = default;
+        var text = value?.Trim();
+        return !string.IsNullOrEmpty(text) && (text.Contains('/', StringComparison.Ordinal)
+            ? System.Net.IPNetwork.TryParse(text, out network)
+            : System.Net.IPAddress.TryParse(text, out address));
+    }
 }
 
 /// <summary>The section <c>StreamGrains:Api:Keys:&lt;name&gt;</c>.</summary>

@@ -150,6 +150,11 @@ internal sealed class StreamGrainsOptionsValidator : IValidateOptions<StreamGrai
         Require(api.MaxEventsPerRequest >= 1 && api.MaxEventsPerRequest <= 1_000_000, "Api:MaxEventsPerRequest", $"must be between 1 and 1000000, was {api.MaxEventsPerRequest}.");
         Require(api.PublishTimeout >= TimeSpan.FromMilliseconds(100) && api.PublishTimeout <= TimeSpan.FromMinutes(1), "Api:PublishTimeout", $"must be between 00:00:00.1 and 00:01:00 (a request waits this long when Kafka is away), was {api.PublishTimeout}.");
         Require(api.MaxSpillBytes >= 1L << 20, "Api:MaxSpillBytes", $"must be at least 1048576 (1 MiB), was {api.MaxSpillBytes}.");
+        for (var i = 0; i < api.TrustedProxies.Count; i++)
+        {
+            Require(ApiSettings.TryParseProxy(api.TrustedProxies[i], out _, out _), $"Api:TrustedProxies:{i}", $"'{api.TrustedProxies[i]}' is neither an IP address nor a network (e.g. 10.0.0.5 or 172.16.0.0/12).");
+        }
+
         Require(api.SpillDirectory is null || api.SpillDirectory.IndexOfAny(Path.GetInvalidPathChars()) < 0, "Api:SpillDirectory", $"'{api.SpillDirectory}' is not a path.");
         Require(api.RateLimit.PermitLimit >= 0, "Api:RateLimit:PermitLimit", $"must be 0 (off) or more, was {api.RateLimit.PermitLimit}.");
         Require(api.RateLimit.Window >= TimeSpan.FromMilliseconds(10) && api.RateLimit.Window <= TimeSpan.FromHours(1), "Api:RateLimit:Window", $"must be between 00:00:00.01 and 01:00:00, was {api.RateLimit.Window}.");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Scalar.AspNetCore;
 using StreamGrains.Silo.Api;
@@ -66,6 +67,27 @@ internal static class ApiHosting
             .AddPolicy(ApiScopes.Policy(ApiScopes.Write), policy => policy.AddRequirements(new ApiScopeRequirement(ApiScopes.Write)))
             .AddPolicy(ApiScopes.Policy(ApiScopes.Admin), policy => policy.AddRequirements(new ApiScopeRequirement(ApiScopes.Admin)));
 
+        builder.Services.Configure<ForwardedHeadersOptions>(forwarded =>
+        {
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            forwarded.KnownProxies.Clear(); // only the configured ones, not ASP.NET's loopback defaults
+            forwarded.KnownIPNetworks.Clear();
+            foreach (var proxy in api.TrustedProxies)
+            {
+                if (ApiSettings.TryParseProxy(proxy, out var address, out var network))
+                {
+                    if (address is not null)
+                    {
+                        forwarded.KnownProxies.Add(address);
+                    }
+                    else
+                    {
+                        forwarded.KnownIPNetworks.Add(network);
+                    }
+                }
+            }
+        });
+
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.AddPolicy(RateLimitPolicy, context =>
@@ -114,9 +136,17 @@ internal static class ApiHosting
         }));
     }
 
-    /// <summary>Authentication, authorization and rate limiting, in that order (the limiter partitions by key).</summary>
-    public static void UseStreamGrainsApi(this WebApplication app)
+    /// <summary>
+    /// The client's address from trusted load balancers' <c>X-Forwarded-For</c> (when <c>Api:TrustedProxies</c> names
+    /// any), then authentication, authorization and rate limiting, in that order (the limiter partitions by key or address).
+    /// </summary>
+    public static void UseStreamGrainsApi(this WebApplication app, ApiSettings api)
     {
+        if (api.TrustedProxies.Count > 0)
+        {
+            app.UseForwardedHeaders();
+        }
+
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();

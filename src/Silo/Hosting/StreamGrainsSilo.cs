@@ -142,7 +142,7 @@ internal static class StreamGrainsSilo
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseStreamGrainsApi();
+        app.UseStreamGrainsApi(options.Api);
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponses.WriteAsync })
             .WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = HealthResponses.WriteAsync })

@@ -39,6 +39,7 @@ public sealed class StreamGrainsOptionsValidatorTests
     [InlineData("StreamGrains:Cluster:GatewayPort", "11111", "StreamGrains:Cluster:GatewayPort: must differ")]
     [InlineData("StreamGrains:Cluster:PrimarySiloPort", "70000", "StreamGrains:Cluster:PrimarySiloPort")]
     [InlineData("StreamGrains:Demo:EventsPerSecond", "0", "StreamGrains:Demo:EventsPerSecond")]
+    [InlineData("StreamGrains:Api:TrustedProxies:0", "10.0.0.0/33", "StreamGrains:Api:TrustedProxies:0: '10.0.0.0/33' is neither an IP address nor a network")]
     [InlineData("StreamGrains:Api:MaxSpillBytes", "1000", "StreamGrains:Api:MaxSpillBytes: must be at least 1048576 (1 MiB), was 1000.")]
     [InlineData("StreamGrains:Kafka:DecisionsTopic", "no way", "StreamGrains:Kafka:DecisionsTopic")]
     [InlineData("StreamGrains:Kafka:EnrichedTopic", "events", "StreamGrains:Kafka:EnrichedTopic: must differ from Kafka:InputTopic")]

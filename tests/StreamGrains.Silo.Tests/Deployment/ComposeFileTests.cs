@@ -56,6 +56,11 @@ public sealed class ComposeFileTests
 
         var nginx = Map(Services["nginx"]);
         Assert.All(Silos, silo => Assert.Equal("service_healthy", Map(Map(nginx["depends_on"])[silo])["condition"]));
+
+        // The silos trust nginx's X-Forwarded-For (so the rate limit counts clients, not nginx), and nginx alone.
+        var nginxAddress = (string)Map(Map(nginx["networks"])["default"])["ipv4_address"];
+        Assert.All(Silos, silo => Assert.Equal(nginxAddress, (string)Map(Map(Services[silo])["environment"])["StreamGrains__Api__TrustedProxies__0"]));
+        Assert.All(Silos, silo => Assert.DoesNotContain("StreamGrains__Api__TrustedProxies__1", Map(Map(Services[silo])["environment"]).Keys));
     }
 
     [Fact]

@@ -116,6 +116,37 @@ public sealed class ApiTests
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Behind_a_trusted_load_balancer_each_forwarded_client_has_its_own_rate_limit_and_otherwise_the_header_counts_for_nothing(bool trusted)
+    {
+        string[] trust = trusted ? ["--StreamGrains:Api:TrustedProxies:0", "10.9.0.0/16", "--StreamGrains:Api:TrustedProxies:1", "127.0.0.1"] : [];
+        await using var silo = SiloProcess.Start(
+            ["--demo", "false", "--partitions", "1", "--StreamGrains:Api:RateLimit:PermitLimit", "3", "--StreamGrains:Api:RateLimit:Window", "00:01:00", .. trust]);
+        await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+
+        async Task<HttpStatusCode> StatsAsync(string client)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/stats");
+            request.Headers.Add("X-Forwarded-For", client);
+            using var response = await silo.Http.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        // Three a minute per client: the first client uses its three, the fourth is refused.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, await StatsAsync("203.0.113.1"));
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, await StatsAsync("203.0.113.1"));
+
+        // Another client behind the same load balancer: its own three when the balancer is trusted; else it is the
+        // same client (the header is anyone's to write) and refused.
+        Assert.Equal(trusted ? HttpStatusCode.OK : HttpStatusCode.TooManyRequests, await StatsAsync("203.0.113.2"));
+    }
+
     [Fact]
     public async Task With_keys_configured_every_route_needs_a_key_with_its_scope()
     {
