@@ -74,6 +74,11 @@ if (args.Contains("--decisions"))
     return await DecisionBenchmark.RunAsync(args);
 }
 
+if (args.Contains("--sdk"))
+{
+    return await SdkBenchmark.RunAsync(args);
+}
+
 if (args.Contains("--cluster"))
 {
     return await ClusterBenchmark.RunAsync(args);
