@@ -112,8 +112,15 @@ internal sealed class SpillLog : IDisposable
             return;
         }
 
+        // Written through before it replaces the old one: after a power cut the position is the new one or the old one
+        // (which sends a few records twice), never a torn or empty file.
         var temporary = _positionPath + ".tmp";
-        File.WriteAllText(temporary, _sent.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using (var position = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            position.Write(Encoding.ASCII.GetBytes(_sent.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            position.Flush(flushToDisk: true);
+        }
+
         File.Move(temporary, _positionPath, overwrite: true);
     }
 
