@@ -76,7 +76,7 @@ internal sealed class ClusterStreamGrainsClient(IGrainFactory grains, StreamGrai
         }
         catch (SpillLogFullException ex)
         {
-            throw new StreamGrainsApiException(HttpStatusCode.ServiceUnavailable, "Kafka is away and the spill log is full", $"{ex.Message} ({nameof(StreamGrainsClusterClientOptions.MaxSpillBytes)})", errors: null);
+            throw new StreamGrainsApiException(HttpStatusCode.ServiceUnavailable, "The spill log is full", $"{ex.Message} ({nameof(StreamGrainsClusterClientOptions.MaxSpillBytes)})", errors: null);
         }
         catch (ProduceException<string, byte[]> ex)
         {

@@ -55,6 +55,9 @@ internal sealed class SpillLog : IDisposable
     /// <summary>The bytes not sent yet.</summary>
     public long PendingBytes => _file.Length - _sent;
 
+    /// <summary>The bytes on disk: sent or not, the log shrinks only once all of it is sent.</summary>
+    public long FileBytes => _file.Length;
+
     /// <summary>Appends records, durably, in order; a failed append (disk full) leaves the log as it was.</summary>
     public void Append(IEnumerable<(string Key, byte[] Value)> records)
     {

@@ -1,18 +1,19 @@
 namespace StreamGrains.Kafka.Publishing;
 
 /// <summary>
-/// Kafka is away and the spill log holds its <see cref="SpillingProducerOptions.MaxSpillBytes"/> already: the records of
-/// the call were not taken, none of them (publish them again later). Nothing taken before is lost.
+/// The spill log is at its <see cref="SpillingProducerOptions.MaxSpillBytes"/> (Kafka away, or the log still being sent
+/// after it came back): the records of the call were not taken, none of them (publish them again later). Nothing taken
+/// before is lost.
 /// </summary>
 public sealed class SpillLogFullException : Exception
 {
     /// <summary>Creates the exception.</summary>
-    /// <param name="pendingBytes">The bytes waiting in the log.</param>
+    /// <param name="logBytes">The bytes of the log on disk.</param>
     /// <param name="maxBytes">The log's bound.</param>
-    public SpillLogFullException(long pendingBytes, long maxBytes)
-        : base($"Kafka is away and the spill log is full ({pendingBytes} bytes waiting, at most {maxBytes}): nothing of this call was taken; publish it again once Kafka answers.")
+    public SpillLogFullException(long logBytes, long maxBytes)
+        : base($"The spill log is full ({logBytes} bytes, at most {maxBytes}; Kafka is away, or the log is still being sent): nothing of this call was taken; publish it again later.")
     {
-        PendingBytes = pendingBytes;
+        LogBytes = logBytes;
         MaxBytes = maxBytes;
     }
 
@@ -36,8 +37,8 @@ public sealed class SpillLogFullException : Exception
     {
     }
 
-    /// <summary>The bytes waiting in the log.</summary>
-    public long PendingBytes { get; }
+    /// <summary>The bytes of the log on disk.</summary>
+    public long LogBytes { get; }
 
     /// <summary>The log's bound.</summary>
     public long MaxBytes { get; }

@@ -95,7 +95,7 @@ public sealed partial class SpillingProducer : BackgroundService
     /// <param name="records">The records: key and value.</param>
     /// <returns>How many of the records went to the spill log.</returns>
     /// <exception cref="ProduceException{TKey, TValue}">Kafka refused a record for good (too large, not authorised); the others are in Kafka or the spill log.</exception>
-    /// <exception cref="SpillLogFullException">Kafka is away and the spill log is full: none of the records was taken.</exception>
+    /// <exception cref="SpillLogFullException">The spill log is full (Kafka away, or the log still being sent): none of the records was taken.</exception>
     public async Task<int> PublishAsync(IReadOnlyList<(string Key, byte[] Value)> records)
     {
         ArgumentNullException.ThrowIfNull(records);
@@ -103,10 +103,12 @@ public sealed partial class SpillingProducer : BackgroundService
         {
             if (!_spill.IsEmpty)
             {
-                if (_spill.PendingBytes + SpillLog.SizeOf(records) > _maxSpillBytes)
+                // The file, not only what is unsent: the log is emptied only once all of it is sent, so posts arriving
+                // while it drains would otherwise grow it without end; refusing them lets the drain catch up.
+                if (_spill.FileBytes + SpillLog.SizeOf(records) > _maxSpillBytes)
                 {
                     _refused.Add(records.Count);
-                    throw new SpillLogFullException(_spill.PendingBytes, _maxSpillBytes);
+                    throw new SpillLogFullException(_spill.FileBytes, _maxSpillBytes);
                 }
 
                 return Spill(records); // behind the ones already waiting, in order
@@ -178,7 +180,7 @@ public sealed partial class SpillingProducer : BackgroundService
     /// failure counts, so none is sent twice); true when all of a non-empty batch went.
     /// </summary>
     /// <exception cref="ProduceException{TKey, TValue}">Kafka did not take one of them.</exception>
-    private async Task<bool> SendSpilledAsync()
+    internal async Task<bool> SendSpilledAsync()
     {
         List<(string Key, byte[] Value, long End)> batch;
         lock (_gate)

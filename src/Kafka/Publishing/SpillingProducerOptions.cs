@@ -21,8 +21,9 @@ public sealed class SpillingProducerOptions
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// The most bytes the spill log may hold (default 1 GiB): a call that finds it full while Kafka is away is refused
-    /// whole (<see cref="SpillLogFullException"/>), so that an outage fills no disk. Records of calls already in flight
+    /// The most bytes the spill log's file may hold (default 1 GiB; it is emptied once all of it is sent): a call that
+    /// finds it full, while Kafka is away or the log is still being sent, is refused whole
+    /// (<see cref="SpillLogFullException"/>), so that an outage fills no disk. Records of calls already in flight
     /// when Kafka went away are spilled even past it (they were taken; refusing them then would lose or duplicate them).
     /// </summary>
     public long MaxSpillBytes { get; set; } = 1L << 30;

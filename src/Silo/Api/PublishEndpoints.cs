@@ -59,9 +59,9 @@ internal static class PublishEndpoints
         }
         catch (SpillLogFullException ex)
         {
-            // Kafka away for long: refused whole, so the client may send it again as it is.
+            // Kafka away for long (or the log still being sent): refused whole, so the client may send it again as it is.
             context.Response.Headers.RetryAfter = "5";
-            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Kafka is away and the spill log is full", detail: $"{ex.Message} (StreamGrains:Api:MaxSpillBytes)");
+            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The spill log is full", detail: $"{ex.Message} (StreamGrains:Api:MaxSpillBytes)");
         }
         catch (ProduceException<string, byte[]> ex)
         {

@@ -25,8 +25,9 @@ public sealed class ApiSettings
     public string? SpillDirectory { get; set; }
 
     /// <summary>
-    /// The most bytes the spill log may hold (default 1 GiB): while Kafka is away and it is full, <c>POST /api/events</c>
-    /// answers 503 with <c>Retry-After</c> and takes nothing of the request, so that an outage fills no disk.
+    /// The most bytes the spill log's file may hold (default 1 GiB; emptied once all of it is sent): while it is full
+    /// (Kafka away, or the log still being sent), <c>POST /api/events</c> answers 503 with <c>Retry-After</c> and takes
+    /// nothing of the request, so that an outage fills no disk.
     /// </summary>
     public long MaxSpillBytes { get; set; } = 1L << 30;
 
@@ -34,7 +35,7 @@ public sealed class ApiSettings
     /// The load balancers in front of the silos, as addresses or networks (<c>10.0.0.5</c>, <c>172.16.0.0/12</c>): a request
     /// from one of them is taken to come from the client its <c>X-Forwarded-For</c> names (and over the scheme of its
     /// <c>X-Forwarded-Proto</c>), so that the rate limit counts each client, not the load balancer. Empty (default):
-    /// those headers are ignored.
+    /// those headers are ignored. Every trusted hop is stripped (a cloud balancer in front of nginx: trust both).
     /// </summary>
     public List<string> TrustedProxies { get; set; } = [];
 

@@ -70,6 +70,7 @@ internal static class ApiHosting
         builder.Services.Configure<ForwardedHeadersOptions>(forwarded =>
         {
             forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            forwarded.ForwardLimit = null; // every trusted hop (a cloud balancer before nginx), up to the first untrusted address
             forwarded.KnownProxies.Clear(); // only the configured ones, not ASP.NET's loopback defaults
             forwarded.KnownIPNetworks.Clear();
             foreach (var proxy in api.TrustedProxies)
@@ -137,16 +138,20 @@ internal static class ApiHosting
     }
 
     /// <summary>
-    /// The client's address from trusted load balancers' <c>X-Forwarded-For</c> (when <c>Api:TrustedProxies</c> names
-    /// any), then authentication, authorization and rate limiting, in that order (the limiter partitions by key or address).
+    /// The client's address and scheme from trusted load balancers' <c>X-Forwarded-For</c> and <c>-Proto</c>, when
+    /// <c>Api:TrustedProxies</c> names any: first in the pipeline, so that everything after sees the client.
     /// </summary>
-    public static void UseStreamGrainsApi(this WebApplication app, ApiSettings api)
+    public static void UseTrustedProxies(this WebApplication app, ApiSettings api)
     {
         if (api.TrustedProxies.Count > 0)
         {
             app.UseForwardedHeaders();
         }
+    }
 
+    /// <summary>Authentication, authorization and rate limiting, in that order (the limiter partitions by key or address).</summary>
+    public static void UseStreamGrainsApi(this WebApplication app)
+    {
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();

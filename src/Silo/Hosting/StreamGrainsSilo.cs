@@ -140,9 +140,10 @@ internal static class StreamGrainsSilo
         builder.Services.AddHostedService<StartupBanner>();
 
         var app = builder.Build();
+        app.UseTrustedProxies(options.Api);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseStreamGrainsApi(options.Api);
+        app.UseStreamGrainsApi();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponses.WriteAsync })
             .WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = HealthResponses.WriteAsync })

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
+using StreamGrains.Kafka.Embedded;
 using StreamGrains.Kafka.Publishing;
 using StreamGrains.Testing;
 
@@ -39,10 +40,67 @@ public sealed class SpillingProducerTests : IDisposable
 
         // A ninth would pass 1024 bytes: refused whole, nothing of it in the log; a smaller one still fits.
         var full = await Assert.ThrowsAsync<SpillLogFullException>(() => producer.PublishAsync([record]));
-        Assert.Equal((8 * 115L, 1024L), (full.PendingBytes, full.MaxBytes));
+        Assert.Equal((8 * 115L, 1024L), (full.LogBytes, full.MaxBytes));
         Assert.Equal(8 * 115, producer.PendingBytes);
         Assert.Equal(1, await producer.PublishAsync([("k", new byte[50])]));
         Assert.Equal(8 * 115 + 63, producer.PendingBytes);
+    }
+
+    [Fact]
+    public async Task The_bound_counts_the_file_so_that_posts_arriving_while_the_log_drains_cannot_grow_it_without_end()
+    {
+        using var cluster = EmbeddedKafkaCluster.Start();
+        cluster.CreateTopic("events", 1);
+        using var meters = new TestMeterFactory();
+        (string Key, byte[] Value) record = ("key", new byte[100]); // 115 bytes in the log
+        using var producer = new SpillingProducer(
+            new SpillingProducerOptions
+            {
+                Producer = new ProducerConfig { BootstrapServers = cluster.BootstrapServers },
+                Topic = "events",
+                SpillDirectory = _directory.FullName,
+                PublishTimeout = TimeSpan.FromSeconds(2),
+                MaxSpillBytes = 1_000 * 115,
+            },
+            meters,
+            NullLogger<SpillingProducer>.Instance);
+
+        // Kafka away: a thousand records spill, filling the log to its bound exactly.
+        cluster.SetBrokerDown(1);
+        Assert.Equal(1_000, await producer.PublishAsync(Enumerable.Repeat(record, 1_000).ToList()));
+        Assert.Equal(1_000 * 115, producer.PendingBytes);
+
+        // Kafka back: the log is sent a batch at a time (500); part of it is sent, the file is as long as before.
+        cluster.SetBrokerUp(1);
+        await SendSomeAsync(producer);
+        Assert.InRange(producer.PendingBytes, 0, (1_000 * 115) - 115);
+
+        // Room by what is unsent, none by the file: refused whole, until the log is sent and emptied.
+        await Assert.ThrowsAsync<SpillLogFullException>(() => producer.PublishAsync([record]));
+        while (producer.PendingBytes > 0)
+        {
+            await SendSomeAsync(producer);
+        }
+
+        Assert.Equal(0, await producer.PublishAsync([record])); // straight to Kafka again
+    }
+
+    /// <summary>Sends one batch of the log, trying again while the producer reconnects.</summary>
+    private static async Task SendSomeAsync(SpillingProducer producer)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            try
+            {
+                await producer.SendSpilledAsync();
+                return;
+            }
+            catch (ProduceException<string, byte[]>) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+        }
     }
 
     public void Dispose() => _directory.Delete(recursive: true);

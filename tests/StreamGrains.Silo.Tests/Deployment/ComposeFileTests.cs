@@ -59,6 +59,10 @@ public sealed class ComposeFileTests
 
         // The silos trust nginx's X-Forwarded-For (so the rate limit counts clients, not nginx), and nginx alone.
         var nginxAddress = (string)Map(Map(nginx["networks"])["default"])["ipv4_address"];
+        var pool = Map(((IEnumerable<object>)Map(Map(Map(Compose.Value["networks"])["default"])["ipam"])["config"]).Single());
+        var address = System.Net.IPAddress.Parse(nginxAddress);
+        Assert.True(System.Net.IPNetwork.Parse((string)pool["subnet"]).Contains(address), $"{nginxAddress} is outside the network's subnet");
+        Assert.False(System.Net.IPNetwork.Parse((string)pool["ip_range"]).Contains(address), $"{nginxAddress} is in the range Docker hands out");
         Assert.All(Silos, silo => Assert.Equal(nginxAddress, (string)Map(Map(Services[silo])["environment"])["StreamGrains__Api__TrustedProxies__0"]));
         Assert.All(Silos, silo => Assert.DoesNotContain("StreamGrains__Api__TrustedProxies__1", Map(Map(Services[silo])["environment"]).Keys));
     }
