@@ -1,15 +1,15 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Scalar.AspNetCore;
-using StreamGrains.Silo.Api;
-using System.Diagnostics.Metrics;
 using StreamGrains.Kafka.Publishing;
-using StreamGrains.Silo.Kafka;
+using StreamGrains.Silo.Api;
 using StreamGrains.Silo.Api.Security;
 using StreamGrains.Silo.Configuration;
+using StreamGrains.Silo.Kafka;
 
 namespace StreamGrains.Silo.Hosting;
 
