@@ -10,7 +10,7 @@ namespace StreamGrains.Silo.Profiles;
 /// <summary>
 /// Places a grain keyed by entity (<see cref="StreamGrains.Profiles.PartitionLocalPlacement"/>) on the silo that reads
 /// the partition of the events topic its events come from (named by the delivery that activates it, else the entity's
-/// murmur2 partition): here when this silo reads it, else its owner in the partition directory; with no known owner
+/// murmur2 partition): its owner in the partition directory, else here when this silo reads it; with no known owner
 /// (the partition is moving), here.
 /// </summary>
 internal sealed class PartitionLocalPlacementDirector(KafkaAdapterFactoryRegistry providers, KafkaEnvironment kafka, PartitionOwnerCache owners) : IPlacementDirector
@@ -27,14 +27,16 @@ internal sealed class PartitionLocalPlacementDirector(KafkaAdapterFactoryRegistr
             var (topic, partition) = target.RequestContextData?.TryGetValue(KafkaBatchContainer.PartitionKey, out var delivered) == true && delivered is int p
                 ? (kafka.InputTopic, p)
                 : provider.PartitionOfStream(StreamId.Create(StreamNames.Events, target.GrainIdentity.Key.ToString()));
-            if (localFits && provider.IsReading(topic, partition))
-            {
-                return Task.FromResult(local);
-            }
-
+            // The directory's owner first: during a handover the old reader still reads a while, and placing by it
+            // kept moving grains where their partition was read no more (the profiles' IsReadHere asks the same way).
             if (owners.OwnerOf(topic, partition) is { } owner && Array.IndexOf(compatible, owner) >= 0)
             {
                 return Task.FromResult(owner);
+            }
+
+            if (localFits && provider.IsReading(topic, partition))
+            {
+                return Task.FromResult(local);
             }
         }
 
