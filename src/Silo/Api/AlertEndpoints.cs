@@ -67,7 +67,7 @@ internal static class AlertEndpoints
             await response.WriteAsync(": decisions\n\n", cancellationToken).ConfigureAwait(false);
             await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
 
-            var items = feed.Subscribe(cancellationToken).GetAsyncEnumerator(cancellationToken);
+            var items = feed.Subscribe(entity, rule, cancellationToken).GetAsyncEnumerator(cancellationToken);
             var next = items.MoveNextAsync().AsTask();
             try
             {
@@ -85,14 +85,10 @@ internal static class AlertEndpoints
                         return;
                     }
 
-                    var decision = items.Current.Decision;
-                    if ((entity is null || decision.Entity == entity) && (rule is null || decision.Rule == rule))
-                    {
-                        await response.WriteAsync("event: decision\ndata: ", cancellationToken).ConfigureAwait(false);
-                        await response.Body.WriteAsync(items.Current.Json, cancellationToken).ConfigureAwait(false);
-                        await response.WriteAsync("\n\n", cancellationToken).ConfigureAwait(false);
-                        await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
-                    }
+                    await response.WriteAsync("event: decision\ndata: ", cancellationToken).ConfigureAwait(false);
+                    await response.Body.WriteAsync(items.Current.Json, cancellationToken).ConfigureAwait(false);
+                    await response.WriteAsync("\n\n", cancellationToken).ConfigureAwait(false);
+                    await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
 
                     next = items.MoveNextAsync().AsTask();
                 }

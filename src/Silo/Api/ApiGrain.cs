@@ -33,12 +33,9 @@ internal sealed class ApiGrain(ApiQueries queries, DecisionFeed feed) : Grain, I
             throw new ArgumentException(string.Join(" ", errors.Values.SelectMany(e => e)));
         }
 
-        await foreach (var item in feed.Subscribe(cancellationToken))
+        await foreach (var item in feed.Subscribe(entity, rule, cancellationToken))
         {
-            if ((entity is null || item.Decision.Entity == entity) && (rule is null || item.Decision.Rule == rule))
-            {
-                yield return item.Decision;
-            }
+            yield return item.Decision;
         }
     }
 

@@ -29,15 +29,15 @@ internal sealed partial class DecisionFeed(KafkaEnvironment kafka, ILogger<Decis
             // Newest read first, then (a stable sort) by decision time: decisions made together keep the order they were read in.
             return _recent
                 .Reverse()
-                .Where(i => (entity is null || i.Decision.Entity == entity) && (rule is null || i.Decision.Rule == rule))
+                .Where(i => Matches(i, entity, rule))
                 .OrderByDescending(i => i.Decision.DecidedAt)
                 .Take(limit)
                 .ToList();
         }
     }
 
-    /// <summary>The decisions read from now on, until <paramref name="cancellationToken"/> fires.</summary>
-    public async IAsyncEnumerable<FeedItem> Subscribe([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The decisions read from now on that match the filters (null: any), until <paramref name="cancellationToken"/> fires.</summary>
+    public async IAsyncEnumerable<FeedItem> Subscribe(string? entity, string? rule, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var channel = Channel.CreateBounded<FeedItem>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
         lock (_gate)
@@ -49,7 +49,10 @@ internal sealed partial class DecisionFeed(KafkaEnvironment kafka, ILogger<Decis
         {
             await foreach (var item in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                yield return item;
+                if (Matches(item, entity, rule))
+                {
+                    yield return item;
+                }
             }
         }
         finally
@@ -60,6 +63,9 @@ internal sealed partial class DecisionFeed(KafkaEnvironment kafka, ILogger<Decis
             }
         }
     }
+
+    private static bool Matches(FeedItem item, string? entity, string? rule) =>
+        (entity is null || item.Decision.Entity == entity) && (rule is null || item.Decision.Rule == rule);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => Consume(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
