@@ -27,13 +27,6 @@ public interface IStreamPositions
     /// </summary>
     bool IsDeliveredFromElsewhere();
 
-    /// <summary>
-    /// Names <paramref name="partition"/> in the current request context, as a delivery from it does, so that a
-    /// placement decision made now (a migration) sends the grain to the partition's reader.
-    /// </summary>
-    /// <param name="partition">A partition of the events topic.</param>
-    void NamePartition(int partition);
-
     /// <summary>The Kafka timestamp of the record being delivered, from the delivery's request context, when known.</summary>
     DateTimeOffset? CurrentRecordTimestamp();
 }

@@ -13,7 +13,8 @@ namespace StreamGrains.Profiles;
 /// <summary>
 /// The profile of one entity. Subscribed implicitly to the <c>events</c> namespace, it takes all of its entity's records
 /// of one read in one call, lets the rule book decide about each, keeps the entity's statistics and publishes decisions
-/// and enriched events. Placed on the silo that reads its partition; moves there when the partition moves.
+/// and enriched events. Placed on the silo that reads its partition; moves there when the partition moves (by its next
+/// event, or, quiet, by the silo's sweep of its <see cref="ProfileResidents"/>).
 /// </summary>
 /// <remarks>
 /// The grain holds and delivers; the logic is in <see cref="RuleEngine"/> and <see cref="EntityProfile"/>. Events at
@@ -30,6 +31,7 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
     private readonly IStreamPositions _positions;
     private readonly ProfileMetrics _metrics;
     private readonly ProfileCheckpoints _checkpoints;
+    private readonly ProfileResidents _residents;
     private readonly HashSet<int> _unstoredPartitions = [];
     private readonly UnacknowledgedOutputs _unacknowledged = new();
     private readonly ProfileOptions _options;
@@ -39,8 +41,6 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
     private DateTimeOffset? _contextLoadedAt;
     private DateTimeOffset _contextTriedAt;
     private IGrainTimer? _checkpoint;
-    private static readonly TimeSpan FollowPeriod = TimeSpan.FromSeconds(2);
-    private const int MaxFollowAttempts = 30;
 
     /// <summary>
     /// How long a checkpoint holds the grain waiting for Kafka to acknowledge what it published (acknowledgements take a
@@ -52,11 +52,7 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
     private static readonly TimeSpan AcknowledgementRetry = TimeSpan.FromSeconds(1);
     private bool _awaitingAcknowledgements;
     private bool _dirty;
-    private int _partition = -1;
-    private int _lastPartition = -1;
-    private IGrainTimer? _follow;
-    private bool _deliveredElsewhere;
-    private int _followAttempts;
+    private int _residentPartition = -1;
 
     public ProfileGrain(
         [PersistentState("profile")] IPersistentState<EntityProfile> state,
@@ -66,6 +62,7 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
         IStreamPositions positions,
         ProfileMetrics metrics,
         ProfileCheckpoints checkpoints,
+        ProfileResidents residents,
         IOptions<ProfileOptions> options,
         TimeProvider time,
         ILogger<ProfileGrain> logger)
@@ -77,6 +74,7 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
         _positions = positions;
         _metrics = metrics;
         _checkpoints = checkpoints;
+        _residents = residents;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -87,12 +85,23 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _metrics.Activated();
+        if (StoredPartition is { } partition)
+        {
+            Reside(partition); // moved here, or loaded: it counts under its partition before its next event
+        }
+
         await LoadContextAsync(cancellationToken);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _metrics.Deactivated();
+        if (_residentPartition >= 0)
+        {
+            _residents.Leave(_residentPartition, Entity);
+            _residentPartition = -1;
+        }
+
         await CheckpointAsync(deactivating: true, cancellationToken, shuttingDown: reason.ReasonCode == DeactivationReasonCode.ShuttingDown);
     }
 
@@ -116,9 +125,29 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
 
         return _state.State.ToSnapshot(Entity, _context, _contextLoadedAt) with
         {
-            Partition = _state.State.NextOffsets.Count > 0 ? _state.State.NextOffsets.MaxBy(p => p.Value).Key : null,
+            Partition = StoredPartition,
             Silo = _positions.LocalReader,
         };
+    }
+
+    /// <summary>The partition of the last events the state covers (the one furthest read), if any.</summary>
+    private int? StoredPartition => _state.State.NextOffsets.Count > 0 ? _state.State.NextOffsets.MaxBy(p => p.Value).Key : null;
+
+    /// <summary>Counts this profile among the silo's residents of <paramref name="partition"/> (and no longer of another).</summary>
+    private void Reside(int partition)
+    {
+        if (partition == _residentPartition)
+        {
+            return;
+        }
+
+        if (_residentPartition >= 0)
+        {
+            _residents.Leave(_residentPartition, Entity);
+        }
+
+        _residents.Enter(partition, Entity);
+        _residentPartition = partition;
     }
 
     public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
@@ -183,47 +212,25 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
         _metrics.Processed(taken, replays);
         _dirty |= taken > 0;
 
-        _lastPartition = lastPartition >= 0 ? lastPartition : _lastPartition;
-        _deliveredElsewhere = lastPartition >= 0 && _positions.IsDeliveredFromElsewhere();
-        if (lastPartition >= 0 && (_deliveredElsewhere || !_positions.IsReadHere(lastPartition)))
+        if (lastPartition >= 0)
         {
-            // The partition is read elsewhere now (it moved, or this activation predates its owner): follow it. The
-            // delivery's request context names the partition, so the placement director sends the grain to its reader.
-            this.MigrateOnIdle();
+            Reside(lastPartition);
+        }
 
-            // The director may not know the new reader yet (ownership is reported every second or two); until the
-            // grain is where its partition is read, it asks again every two seconds, events or not.
-            Follow(lastPartition);
+        if (lastPartition >= 0 && (_positions.IsDeliveredFromElsewhere() || !_positions.IsReadHere(lastPartition)))
+        {
+            // The partition is read elsewhere now (it moved, or this activation predates its owner): follow it at once.
+            // The delivery's request context names the partition, so the placement director sends the grain to its
+            // reader; the state goes with it. If the director does not know the new reader yet, the grain deactivates
+            // here (writing its state), and the next event or the silo's sweep for residents of moved partitions
+            // places it again.
+            this.MigrateOnIdle();
         }
         else if (_dirty)
         {
-            // Not while the grain is to move: a timer pending at that point kept it from migrating (it writes its
-            // state as it goes, and the follow timer schedules the write if it ends up staying).
             ScheduleCheckpoint();
         }
 
-        return Task.CompletedTask;
-    }
-
-    private Task FollowPartitionAsync(CancellationToken cancellationToken)
-    {
-        // Here already, unless the last events came from another silo's reader (this silo may not have finished giving
-        // the partition up, and still says it reads it).
-        if ((!_deliveredElsewhere && _positions.IsReadHere(_partition)) || ++_followAttempts > MaxFollowAttempts)
-        {
-            _follow?.Dispose();
-            _follow = null;
-            _followAttempts = 0;
-            if (_dirty)
-            {
-                ScheduleCheckpoint(); // staying: write as usual
-            }
-
-            return Task.CompletedTask;
-        }
-
-        _positions.NamePartition(_partition);
-        this.MigrateOnIdle();
         return Task.CompletedTask;
     }
 
@@ -265,22 +272,6 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
                 ScheduleCheckpoint(); // the write failed (or was cancelled): try again later
             }
         }
-
-        // Its partition may have moved since its last events, with none to come here: during a handover the old reader
-        // still delivers a while and the local check says "read here" (the placement test caught 33 profiles left on
-        // the old silo that way). Looking again at the checkpoint, seconds later, catches it.
-        if (_lastPartition >= 0 && _follow is null && !_positions.IsReadHere(_lastPartition))
-        {
-            this.MigrateOnIdle();
-            Follow(_lastPartition);
-        }
-    }
-
-    /// <summary>Keeps asking, every <see cref="FollowPeriod"/>, to move to where <paramref name="partition"/> is read, until the grain is there.</summary>
-    private void Follow(int partition)
-    {
-        _partition = partition;
-        _follow ??= this.RegisterGrainTimer(FollowPartitionAsync, new GrainTimerCreationOptions(FollowPeriod, FollowPeriod) { KeepAlive = true });
     }
 
     private async Task LoadContextAsync(CancellationToken cancellationToken)

@@ -202,6 +202,8 @@ internal static class StreamGrainsSilo
         builder.Services.AddSingleton<IStreamPositions, KafkaStreamPositions>();
         builder.Services.AddSingleton<PartitionOwnerCache>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PartitionOwnerCache>());
+        builder.Services.AddSingleton<ProfileResidents>();
+        builder.Services.AddHostedService<ProfileRelocator>();
         builder.Services.AddSingleton<ProfileStatsReporter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ProfileStatsReporter>());
         builder.Services.AddSingleton<DecisionFeed>();

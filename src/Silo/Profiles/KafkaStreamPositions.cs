@@ -41,8 +41,6 @@ internal sealed class KafkaStreamPositions(KafkaAdapterFactoryRegistry providers
     public bool IsDeliveredFromElsewhere() =>
         Orleans.Runtime.RequestContext.Get(KafkaBatchContainer.ReaderKey) is string reader && Provider() is { } provider && reader != provider.OwnerName;
 
-    public void NamePartition(int partition) => Orleans.Runtime.RequestContext.Set(KafkaBatchContainer.PartitionKey, partition);
-
     public DateTimeOffset? CurrentRecordTimestamp() =>
         Orleans.Runtime.RequestContext.Get(KafkaBatchContainer.RecordTimestampKey) is long ms and > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 
