@@ -89,7 +89,7 @@ internal sealed partial class ProfileRelocator(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Moving {Count} profiles of partition {Partition} to {Owner}, which reads it now")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Asking {Count} profiles of partition {Partition} to move to {Owner}, which reads it now")]
     private static partial void LogMoving(ILogger logger, int count, int partition, SiloAddress owner);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Profile {Entity} could not be asked to move to the reader of partition {Partition}; asking again at the next sweep")]
