@@ -149,6 +149,40 @@ public sealed class ApiTests
     }
 
     [Fact]
+    public async Task Requests_with_a_wrong_key_count_against_the_rate_limit_of_their_address_and_keep_no_valid_key_out()
+    {
+        await using var silo = SiloProcess.Start(
+            "--demo", "false", "--partitions", "1",
+            "--StreamGrains:Api:Keys:reader:Sha256", ApiKeys.Sha256(ReaderKey), "--StreamGrains:Api:Keys:reader:Scopes:0", "read",
+            "--StreamGrains:Api:RateLimit:PermitLimit", "3", "--StreamGrains:Api:RateLimit:Window", "00:01:00");
+        await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+
+        async Task<HttpResponseMessage> StatsAsync(string key)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/stats");
+            request.Headers.Add("X-Api-Key", key);
+            return await silo.Http.SendAsync(request);
+        }
+
+        // Guessing keys: three refusals a minute from one address, then 429 (before, every guess got its 401, unlimited).
+        for (var i = 0; i < 3; i++)
+        {
+            using var guess = await StatsAsync($"guess-{i}-0123456789");
+            Assert.Equal(HttpStatusCode.Unauthorized, guess.StatusCode);
+        }
+
+        using (var limited = await StatsAsync("guess-3-0123456789"))
+        {
+            await AssertProblemAsync(limited, HttpStatusCode.TooManyRequests, "RateLimit");
+            Assert.NotNull(limited.Headers.RetryAfter);
+        }
+
+        // A valid key from the same address is limited as itself, not with the guesses.
+        using var valid = await StatsAsync(ReaderKey);
+        Assert.Equal(HttpStatusCode.OK, valid.StatusCode);
+    }
+
+    [Fact]
     public async Task With_keys_configured_every_route_needs_a_key_with_its_scope()
     {
         await using var silo = SiloProcess.Start(
