@@ -149,12 +149,16 @@ internal static class ApiHosting
         }
     }
 
-    /// <summary>Authentication, authorization and rate limiting, in that order (the limiter partitions by key or address).</summary>
+    /// <summary>
+    /// Authentication, rate limiting and authorization, in that order: the limiter partitions by the key authentication
+    /// found, or by address; before authorization, so that refused requests count too (a wrong key gets its 401 only
+    /// within its address's limit: guessing keys is as slow as the limit, and a valid key is never limited with them).
+    /// </summary>
     public static void UseStreamGrainsApi(this WebApplication app)
     {
         app.UseAuthentication();
-        app.UseAuthorization();
         app.UseRateLimiter();
+        app.UseAuthorization();
     }
 
     /// <summary>The conventions of every <c>/api</c> route: the scope its method needs, and the rate limit.</summary>
