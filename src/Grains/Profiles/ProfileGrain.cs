@@ -14,7 +14,7 @@ namespace StreamGrains.Profiles;
 /// The profile of one entity. Subscribed implicitly to the <c>events</c> namespace, it takes all of its entity's records
 /// of one read in one call, lets the rule book decide about each, keeps the entity's statistics and publishes decisions
 /// and enriched events. Placed on the silo that reads its partition; moves there when the partition moves (by its next
-/// event, or, quiet, by the silo's sweep of its <see cref="ProfileResidents"/>).
+/// event, or, quiet, by the silo's sweep of its <see cref="PartitionResidents{TResident}"/>).
 /// </summary>
 /// <remarks>
 /// The grain holds and delivers; the logic is in <see cref="RuleEngine"/> and <see cref="EntityProfile"/>. Events at
@@ -31,7 +31,7 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
     private readonly IStreamPositions _positions;
     private readonly ProfileMetrics _metrics;
     private readonly ProfileCheckpoints _checkpoints;
-    private readonly ProfileResidents _residents;
+    private readonly PartitionResidents<IGrainContext> _residents;
     private readonly HashSet<int> _unstoredPartitions = [];
     private readonly UnacknowledgedOutputs _unacknowledged = new();
     private readonly ProfileOptions _options;
@@ -62,7 +62,7 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
         IStreamPositions positions,
         ProfileMetrics metrics,
         ProfileCheckpoints checkpoints,
-        ProfileResidents residents,
+        PartitionResidents<IGrainContext> residents,
         IOptions<ProfileOptions> options,
         TimeProvider time,
         ILogger<ProfileGrain> logger)
@@ -84,13 +84,14 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        await LoadContextAsync(cancellationToken);
+
+        // Last: an activation that fails before this point gets no OnDeactivateAsync, and would stay counted and listed.
         _metrics.Activated();
         if (StoredPartition is { } partition)
         {
             Reside(partition); // moved here, or loaded: it counts under its partition before its next event
         }
-
-        await LoadContextAsync(cancellationToken);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -98,7 +99,7 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
         _metrics.Deactivated();
         if (_residentPartition >= 0)
         {
-            _residents.Leave(_residentPartition, Entity);
+            _residents.Leave(_residentPartition, GrainContext);
             _residentPartition = -1;
         }
 
@@ -143,10 +144,10 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
 
         if (_residentPartition >= 0)
         {
-            _residents.Leave(_residentPartition, Entity);
+            _residents.Leave(_residentPartition, GrainContext);
         }
 
-        _residents.Enter(partition, Entity);
+        _residents.Enter(partition, GrainContext);
         _residentPartition = partition;
     }
 

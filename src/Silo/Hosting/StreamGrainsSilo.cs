@@ -158,7 +158,7 @@ internal static class StreamGrainsSilo
         api.MapStatsEndpoints();
         app.MapStreamGrainsApiDocs();
         app.MapStreamGrainsTelemetry(options.Telemetry);
-        app.MapOrleansDashboard(routePrefix: "/dashboard").RequireAuthorization(ApiScopes.Policy(ApiScopes.Admin)).ExcludeFromDescription();
+        app.MapOrleansDashboard(routePrefix: "/dashboard").RequireAuthorization(ApiScopes.Policy(ApiScopes.Admin)).RequireRateLimiting(ApiHosting.RateLimitPolicy).ExcludeFromDescription();
         app.MapGet("/", () => Results.Redirect("/dashboard/")).ExcludeFromDescription();
         return app;
     }
@@ -202,7 +202,7 @@ internal static class StreamGrainsSilo
         builder.Services.AddSingleton<IStreamPositions, KafkaStreamPositions>();
         builder.Services.AddSingleton<PartitionOwnerCache>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PartitionOwnerCache>());
-        builder.Services.AddSingleton<ProfileResidents>();
+        builder.Services.AddSingleton<PartitionResidents<IGrainContext>>();
         builder.Services.AddHostedService<ProfileRelocator>();
         builder.Services.AddSingleton<ProfileStatsReporter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ProfileStatsReporter>());

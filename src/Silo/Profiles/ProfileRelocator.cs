@@ -1,4 +1,3 @@
-using Orleans.Core.Internal;
 using Orleans.Runtime;
 using StreamGrains.Kafka.Providers;
 using StreamGrains.Profiles;
@@ -7,49 +6,78 @@ using StreamGrains.Silo.Kafka;
 namespace StreamGrains.Silo.Profiles;
 
 /// <summary>
-/// Every two seconds, asks each profile active here whose partition another (active) silo reads now, as the partition
-/// directory says, to move there. A profile's own events move it the moment they come from another silo's reader; this
+/// Every two seconds, moves the profiles active here whose partition another silo reads now, as the partition
+/// directory says, to that silo. A profile's own events move it the moment they come from another silo's reader; this
 /// moves the quiet ones, which no event carries (the placement test caught half the profiles left on the old silo when
 /// their partitions moved after their last events). A controller rather than a trigger: it looks at where things are,
-/// not at what changed, so a handover it saw half of, or a move that failed, is caught at the next sweep.
+/// not at what changed, so a handover it saw half of, or a move that failed, is caught at a later sweep.
 /// </summary>
 /// <remarks>
-/// The request names the partition (as a delivery does), and Orleans' migration asks the placement director first and
-/// moves the profile only if the director picks another silo: a profile the director would keep here stays, active.
+/// <para>
+/// It starts the migration on the activation itself (<see cref="IGrainContext.Migrate"/>, with the partition in the
+/// request context, as a delivery names it): no grain call, so a quiet profile is not kept alive by being asked, and
+/// one collected meanwhile is not brought back. It moves a profile only where the placement director would put it: an
+/// owner that is active and hosts profiles. A migration placed back here would only deactivate the profile.
+/// </para>
+/// <para>
+/// It waits until the directory has named the same owner on two sweeps in a row (a rebalance passing through moves
+/// nothing), moves at most <see cref="MaxMovesPerSweep"/> profiles a sweep (the rest follow at the next sweeps, or with
+/// their events), and stops sweeping when the silo stops (its grains deactivate as the silo shuts down, and must not
+/// migrate with decisions the producer has not delivered).
+/// </para>
 /// </remarks>
 internal sealed partial class ProfileRelocator(
-    ProfileResidents residents,
+    PartitionResidents<IGrainContext> residents,
     PartitionOwnerCache owners,
     KafkaEnvironment kafka,
     ILocalSiloDetails silo,
     IClusterMembershipService membership,
-    IGrainFactory grains,
+    IClusterManifestProvider manifests,
+    IHostApplicationLifetime lifetime,
     ILogger<ProfileRelocator> logger) : BackgroundService
 {
     private static readonly TimeSpan Period = TimeSpan.FromSeconds(2);
 
-    /// <summary>Move requests in flight at once (each is a grain call that returns once the move has begun).</summary>
-    private const int Concurrency = 32;
+    /// <summary>Migrations started per sweep at most: each writes a profile's state and activates it on the other silo.</summary>
+    internal const int MaxMovesPerSweep = 5_000;
+
+    private Dictionary<int, SiloAddress> _previousOwners = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lifetime.ApplicationStopping);
         using var timer = new PeriodicTimer(Period);
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        try
         {
-            try
+            while (await timer.WaitForNextTickAsync(stopping.Token).ConfigureAwait(false))
             {
-                await SweepAsync(stoppingToken).ConfigureAwait(false);
+                try
+                {
+                    Sweep();
+                }
+                catch (Exception ex)
+                {
+                    LogSweepFailed(logger, ex);
+                }
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogSweepFailed(logger, ex);
-            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // stopping
         }
     }
 
-    private async Task SweepAsync(CancellationToken cancellationToken)
+    private void Sweep()
     {
         var members = membership.CurrentSnapshot;
+        var owned = new Dictionary<int, SiloAddress>();
+        if (members.GetSiloStatus(silo.SiloAddress) != SiloStatus.Active)
+        {
+            _previousOwners = owned; // starting or stopping: nothing moves
+            return;
+        }
+
+        var budget = MaxMovesPerSweep;
         foreach (var partition in residents.Partitions)
         {
             if (owners.OwnerOf(kafka.InputTopic, partition) is not { } owner ||
@@ -59,41 +87,42 @@ internal sealed partial class ProfileRelocator(
                 continue; // read here, or by nobody known (moving), or by a silo not (or no longer) active
             }
 
-            var entities = residents.In(partition);
-            if (entities.Count == 0)
+            owned[partition] = owner;
+            if (budget == 0 || !_previousOwners.TryGetValue(partition, out var before) || !before.Equals(owner))
             {
-                continue;
+                continue; // the same owner at the next sweep first
             }
 
-            LogMoving(logger, entities.Count, partition, owner);
-            await Parallel.ForEachAsync(
-                entities,
-                new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = cancellationToken },
-                async (entity, token) =>
+            var hosted = manifests.Current.Silos.TryGetValue(owner, out var manifest) ? manifest.Grains : null;
+            var moved = 0;
+            foreach (var grain in residents.In(partition))
+            {
+                if (budget == 0)
                 {
-                    // Each body runs in its own flow: the request context set here goes with this call only.
-                    RequestContext.Set(KafkaBatchContainer.PartitionKey, partition);
-                    try
-                    {
-                        await grains.GetGrain<IProfileGrain>(entity).Cast<IGrainManagementExtension>().MigrateOnIdle(token).ConfigureAwait(false);
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
-                    {
-                        LogMoveFailed(logger, entity, partition, ex); // the next sweep asks again
-                    }
-                    finally
-                    {
-                        RequestContext.Remove(KafkaBatchContainer.PartitionKey);
-                    }
-                }).ConfigureAwait(false);
+                    break;
+                }
+
+                if (hosted?.ContainsKey(grain.GrainId.Type) != true)
+                {
+                    continue; // the owner hosts no such grain: the director keeps it here
+                }
+
+                grain.Migrate(new Dictionary<string, object> { [KafkaBatchContainer.PartitionKey] = partition });
+                budget--;
+                moved++;
+            }
+
+            if (moved > 0)
+            {
+                LogMoving(logger, moved, partition, owner);
+            }
         }
+
+        _previousOwners = owned;
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Asking {Count} profiles of partition {Partition} to move to {Owner}, which reads it now")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Moving {Count} profiles of partition {Partition} to {Owner}, which reads it now")]
     private static partial void LogMoving(ILogger logger, int count, int partition, SiloAddress owner);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Profile {Entity} could not be asked to move to the reader of partition {Partition}; asking again at the next sweep")]
-    private static partial void LogMoveFailed(ILogger logger, string entity, int partition, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A sweep for profiles whose partition moved failed; trying again in two seconds")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception);
