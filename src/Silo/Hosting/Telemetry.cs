@@ -70,7 +70,7 @@ internal static class Telemetry
             var metrics = app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new Microsoft.AspNetCore.Routing.HttpMethodMetadata(["GET", "HEAD"]));
             if (!string.IsNullOrWhiteSpace(settings.MetricsScope))
             {
-                metrics.RequireAuthorization(Api.Security.ApiScopes.Policy(settings.MetricsScope));
+                metrics.RequireAuthorization(Api.Security.ApiScopes.Policy(settings.MetricsScope)).RequireRateLimiting(ApiHosting.RateLimitPolicy); // keys are checked here too: guesses count
             }
         }
     }

@@ -177,6 +177,14 @@ public sealed class ApiTests
             Assert.NotNull(limited.Headers.RetryAfter);
         }
 
+        // The dashboard checks keys too, within the same limit.
+        using (var dashboard = new HttpRequestMessage(HttpMethod.Get, "/dashboard/"))
+        {
+            dashboard.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("ops:guess-4-0123456789")));
+            using var response = await silo.Http.SendAsync(dashboard);
+            Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        }
+
         // A valid key from the same address is limited as itself, not with the guesses.
         using var valid = await StatsAsync(ReaderKey);
         Assert.Equal(HttpStatusCode.OK, valid.StatusCode);
