@@ -86,15 +86,19 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
     {
         await LoadContextAsync(cancellationToken);
 
-        // Last: an activation that fails before this point gets no OnDeactivateAsync, and would stay counted and listed.
+        // Last, and undone when the activation ends whichever way it ends: OnDeactivateAsync runs only for an activation
+        // that became valid, and a migration started while it still activated would leave it counted and listed.
         _metrics.Activated();
         if (StoredPartition is { } partition)
         {
             Reside(partition); // moved here, or loaded: it counts under its partition before its next event
         }
+
+        _ = GrainContext.Deactivated.ContinueWith(static (_, grain) => ((ProfileGrain)grain!).Ended(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    /// <summary>After the activation ended (no call runs any more): it no longer counts, here or under its partition.</summary>
+    private void Ended()
     {
         _metrics.Deactivated();
         if (_residentPartition >= 0)
@@ -102,7 +106,10 @@ internal sealed partial class ProfileGrain : Grain, IProfileGrain, IStreamSubscr
             _residents.Leave(_residentPartition, GrainContext);
             _residentPartition = -1;
         }
+    }
 
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
         await CheckpointAsync(deactivating: true, cancellationToken, shuttingDown: reason.ReasonCode == DeactivationReasonCode.ShuttingDown);
     }
 

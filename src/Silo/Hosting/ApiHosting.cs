@@ -19,7 +19,7 @@ namespace StreamGrains.Silo.Hosting;
 /// </summary>
 internal static class ApiHosting
 {
-    /// <summary>The rate-limiting policy of <c>/api</c>.</summary>
+    /// <summary>The rate-limiting policy of <c>/api</c>, the dashboard and a scoped <c>/metrics</c> (one limit per client across them).</summary>
     public const string RateLimitPolicy = "streamgrains-api";
 
     /// <summary>Where a silo keeps the spill log of <c>POST /api/events</c>: <c>Api:SpillDirectory</c>, or one per cluster and silo port under the temp directory.</summary>

@@ -53,7 +53,7 @@ internal sealed partial class ProfileRelocator(
             {
                 try
                 {
-                    Sweep();
+                    Sweep(stopping.Token);
                 }
                 catch (Exception ex)
                 {
@@ -67,7 +67,7 @@ internal sealed partial class ProfileRelocator(
         }
     }
 
-    private void Sweep()
+    private void Sweep(CancellationToken stopping)
     {
         var members = membership.CurrentSnapshot;
         var owned = new Dictionary<int, SiloAddress>();
@@ -80,6 +80,11 @@ internal sealed partial class ProfileRelocator(
         var budget = MaxMovesPerSweep;
         foreach (var partition in residents.Partitions)
         {
+            if (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
             if (owners.OwnerOf(kafka.InputTopic, partition) is not { } owner ||
                 owner.Equals(silo.SiloAddress) ||
                 members.GetSiloStatus(owner) != SiloStatus.Active)
@@ -102,12 +107,19 @@ internal sealed partial class ProfileRelocator(
                     break;
                 }
 
+                if (grain.Deactivated.IsCompleted)
+                {
+                    residents.Leave(partition, grain); // ended before its profile could say so: nothing to move
+                    continue;
+                }
+
                 if (hosted?.ContainsKey(grain.GrainId.Type) != true)
                 {
                     continue; // the owner hosts no such grain: the director keeps it here
                 }
 
-                grain.Migrate(new Dictionary<string, object> { [KafkaBatchContainer.PartitionKey] = partition });
+                // Not the sweep's token: a migration begun finishes (Orleans bounds it by its deactivation timeout).
+                grain.Migrate(new Dictionary<string, object> { [KafkaBatchContainer.PartitionKey] = partition }, CancellationToken.None);
                 budget--;
                 moved++;
             }
