@@ -107,12 +107,6 @@ internal sealed partial class ProfileRelocator(
                     break;
                 }
 
-                if (grain.Deactivated.IsCompleted)
-                {
-                    residents.Leave(partition, grain); // ended before its profile could say so: nothing to move
-                    continue;
-                }
-
                 if (hosted?.ContainsKey(grain.GrainId.Type) != true)
                 {
                     continue; // the owner hosts no such grain: the director keeps it here
